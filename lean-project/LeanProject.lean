@@ -1,0 +1,3 @@
+import LeanProject.Basic
+import LeanProject.Lists
+import LeanProject.NumberTheory

@@ -1,0 +1,17 @@
+/-! miniF2F-style number theory, stated with `Nat`/`Int` only (no Mathlib). -/
+
+namespace LeanProject
+
+theorem mod_two_cases (n : Nat) : n % 2 = 0 ∨ n % 2 = 1 := by
+  sorry
+
+theorem even_square_mod_four (n : Nat) (h : n % 2 = 0) : n * n % 4 = 0 := by
+  sorry
+
+theorem linear_solution (x : Int) (h : 3 * x + 5 = 20) : x = 5 := by
+  sorry
+
+theorem div_seven : (2 ^ 10 + 5) % 7 = 3 := by
+  sorry
+
+end LeanProject

@@ -1,0 +1,96 @@
+"""The seams the core talks through. lean/ implements Checker; models/ implements Generator,
+Tokenizer and PromptFamily. The core imports neither package."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from .types import Candidate, GenerationChunk, GenerationRequest, Pos, Sampling, Target, Verdict
+
+
+@runtime_checkable
+class Checker(Protocol):
+    """Lean, seen from the core. Never writes the user's files."""
+
+    async def goals_at(self, path: Path, text: str, pos: Pos) -> list[str] | None:
+        """Goals at ``pos`` of ``text`` (a document of the project at ``path``), after the
+        elaboration barrier. ``None`` when there is no proof state there; ``[]`` when no goals remain."""
+        ...
+
+    async def check(self, target: Target, candidate: Candidate, *, timeout: float | None = None) -> Verdict:
+        """Check ``candidate`` under ``target``'s original header. Screening is the caller's job."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+class Tokenizer(Protocol):
+    eos_token_ids: Sequence[int]
+
+    def encode(self, text: str) -> list[int]:
+        """Token ids of ``text`` with no special tokens added."""
+        ...
+
+    def decode(self, ids: Sequence[int]) -> str: ...
+
+    def token_id(self, token: str) -> int | None:
+        """The id of a single (special) token such as ``</sketch>``, or None if the vocabulary lacks it."""
+        ...
+
+    def chat_prompt(self, messages: Sequence[dict[str, str]]) -> str:
+        """The chat template applied with a generation prompt, as text."""
+        ...
+
+
+class Generator(Protocol):
+    """A model backend: streams a completion for a (possibly already templated) prompt."""
+
+    tokenizer: Tokenizer
+
+    def stream(self, request: GenerationRequest) -> AsyncIterator[GenerationChunk]:
+        """Stream chunks; the last one carries finish_reason. Cancelling the consumer (or calling
+        ``aclose()`` on the iterator) stops the underlying request."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What a prompt family turns into a prompt: the file context and the statement to prove."""
+
+    header: str  # imports, opens, helper context the model needs
+    statement: str  # e.g. `theorem foo (n : Nat) : n + 0 = n := by`
+    goal: str | None = None  # pretty-printed goal, when known
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What the attempt loop learns after one generation call."""
+
+    sketch: str | None  # text between <sketch> and </sketch>, when the family uses sketches
+    final: str | None  # the final Lean code, when the output has ended
+
+
+class PromptFamily(Protocol):
+    name: str
+    uses_feedback: bool  # False: whole-proof families (pass@k), no REPL turns
+
+    def sampling(self, tokenizer: Tokenizer) -> Sampling:
+        """Default sampling for this family, stop strings and stop token ids resolved."""
+        ...
+
+    def initial_prompt(self, problem: Problem, tokenizer: Tokenizer) -> str:
+        """The full templated prompt text the model continues."""
+        ...
+
+    def parse(self, output: str, finished: bool) -> Turn:
+        """Read the model's output so far: the sketch just closed, or the final code at the end."""
+        ...
+
+    def render_feedback(self, verdict: Verdict, elapsed: float, turn: int) -> str:
+        """Text appended to the conversation after a checked sketch (or proof), ready to continue."""
+        ...
