@@ -11,7 +11,7 @@ theorem even_square_mod_four (n : Nat) (h : n % 2 = 0) : n * n % 4 = 0 := by
 theorem linear_solution (x : Int) (h : 3 * x + 5 = 20) : x = 5 := by
   sorry
 
-theorem div_seven : (2 ^ 10 + 5) % 7 = 3 := by
+theorem div_seven : (2 ^ 10 + 5) % 7 = 0 := by
   sorry
 
 end LeanProject

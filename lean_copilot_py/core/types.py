@@ -51,6 +51,7 @@ def pos_to_offset(text: str, pos: Pos) -> int:
 class TargetKind(str, enum.Enum):
     DECLARATION = "declaration"  # the whole proof after `:=` of a declaration
     SORRY = "sorry"  # one `sorry` token (tactic or term position)
+    CURSOR = "cursor"  # an insertion point inside a tactic proof (next-tactic suggestions)
 
 
 @dataclass(frozen=True)
