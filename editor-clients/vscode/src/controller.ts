@@ -1,0 +1,134 @@
+// Owns the language client's lifecycle: start, restart on a new server command, settings pushes.
+import * as vscode from "vscode";
+import {
+  DidChangeConfigurationNotification,
+  ExecuteCommandRequest,
+  LanguageClient,
+  LanguageClientOptions,
+  ServerOptions as LaunchOptions,
+  State,
+} from "vscode-languageclient/node";
+import { RESTART_KEYS, ServerOptions, serverLaunch, toServerOptions } from "./settings";
+import { StatusParams, resultMessage } from "./status";
+import { StatusBar } from "./statusBar";
+
+const SECTION = "leanCopilot";
+
+/** Reads every leanCopilot.* setting the user set explicitly, at any scope. */
+function explicitSetting(key: string): unknown {
+  const inspected = vscode.workspace.getConfiguration(SECTION).inspect(key);
+  return inspected?.workspaceFolderValue ?? inspected?.workspaceValue ?? inspected?.globalValue;
+}
+
+export function currentServerOptions(): ServerOptions {
+  return toServerOptions(explicitSetting);
+}
+
+/** Shows a finished search's outcome; cancelled searches stay silent. */
+export function reportResult(result: unknown): void {
+  const { level, text } = resultMessage(result);
+  if (level === "info") void vscode.window.showInformationMessage(text);
+  else if (level === "warning") void vscode.window.showWarningMessage(text);
+  else if (level === "error") void vscode.window.showErrorMessage(text);
+}
+
+export class Controller implements vscode.Disposable {
+  private client: LanguageClient | undefined;
+  private readonly output = vscode.window.createOutputChannel("Lean Copilot", { log: true });
+  private readonly statusBar = new StatusBar();
+  private readonly disposables: vscode.Disposable[] = [this.output, this.statusBar];
+
+  constructor() {
+    this.disposables.push(vscode.workspace.onDidChangeConfiguration((event) => this.onConfigurationChanged(event)));
+  }
+
+  async start(): Promise<void> {
+    const config = vscode.workspace.getConfiguration(SECTION);
+    const launch = serverLaunch(config.get("server.command"), config.get("server.pythonPath"));
+    const cwd = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    const serverOptions: LaunchOptions = { command: launch.command, args: launch.args, options: { cwd } };
+    const clientOptions: LanguageClientOptions = {
+      // Beside vscode-lean4: both clients see the same lean4 documents.
+      documentSelector: [{ scheme: "file", language: "lean4" }],
+      initializationOptions: currentServerOptions(),
+      outputChannel: this.output,
+      middleware: {
+        // Code actions run the server's commands through the client; report their results here too.
+        executeCommand: async (command, args, next) => {
+          const result: unknown = await next(command, args);
+          reportResult(result);
+          return result;
+        },
+      },
+    };
+    const client = new LanguageClient(SECTION, "Lean Copilot", serverOptions, clientOptions);
+    this.client = client;
+    client.onDidChangeState((event) => {
+      if (event.newState === State.Starting) this.statusBar.show({ state: "starting" });
+      else if (event.newState === State.Running) this.statusBar.show({ state: "idle" });
+      else this.statusBar.show({ state: "stopped" });
+    });
+    client.onNotification("leanCopilot/status", (params: StatusParams) => this.statusBar.show(params));
+    this.output.info(`starting ${launch.command} ${launch.args.join(" ")}`);
+    try {
+      await client.start();
+    } catch (error) {
+      this.statusBar.show({ state: "error", message: String(error) });
+      void vscode.window.showErrorMessage(
+        `Lean Copilot: could not start \`${launch.command}\`. Set leanCopilot.server.command or leanCopilot.server.pythonPath. (${error})`,
+      );
+    }
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+
+  /** Runs one of the server's workspace/executeCommand commands and reports its result. */
+  async execute(command: string, args: unknown[]): Promise<unknown> {
+    const client = this.client;
+    if (!client || !client.isRunning()) {
+      void vscode.window.showErrorMessage("Lean Copilot: the server is not running (try Lean Copilot: Restart Server).");
+      return undefined;
+    }
+    const result: unknown = await client.sendRequest(ExecuteCommandRequest.type, { command, arguments: args });
+    reportResult(result);
+    return result;
+  }
+
+  /** The URI string as the server knows it (the client's converter, so it matches didOpen exactly). */
+  protocolUri(uri: vscode.Uri): string {
+    return this.client ? this.client.code2ProtocolConverter.asUri(uri) : uri.toString();
+  }
+
+  private onConfigurationChanged(event: vscode.ConfigurationChangeEvent): void {
+    if (!event.affectsConfiguration(SECTION)) return;
+    if (RESTART_KEYS.some((key) => event.affectsConfiguration(`${SECTION}.${key}`))) {
+      void this.restart();
+      return;
+    }
+    if (this.client?.isRunning()) {
+      void this.client.sendNotification(DidChangeConfigurationNotification.type, {
+        settings: { [SECTION]: currentServerOptions() },
+      });
+    }
+  }
+
+  private async stop(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    if (client) {
+      try {
+        await client.stop(5000);
+      } catch (error) {
+        this.output.warn(`stopping the server: ${error}`);
+      }
+    }
+  }
+
+  async dispose(): Promise<void> {
+    await this.stop();
+    for (const disposable of this.disposables) disposable.dispose();
+  }
+}

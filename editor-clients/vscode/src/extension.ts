@@ -1,0 +1,17 @@
+// Entry point: one language client for all lean4 documents, plus commands and a status bar item.
+import * as vscode from "vscode";
+import { registerCommands } from "./commands";
+import { Controller } from "./controller";
+
+let controller: Controller | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  controller = new Controller();
+  context.subscriptions.push(...registerCommands(controller));
+  await controller.start();
+}
+
+export async function deactivate(): Promise<void> {
+  await controller?.dispose();
+  controller = undefined;
+}

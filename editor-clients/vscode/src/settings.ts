@@ -1,0 +1,57 @@
+// Maps VS Code settings (leanCopilot.*) to the server's settings tree (the TOML sections of
+// lean_copilot_py/settings.py). Pure: no `vscode` import, so it is unit-tested under plain Node.
+
+/** The nested options the server accepts as initializationOptions and settings.leanCopilot. */
+export type ServerOptions = Record<string, Record<string, unknown>>;
+
+/**
+ * Reads one setting's value *as the user set it* (undefined when unset at every scope).
+ * Only explicit values are sent: editor options are the highest settings layer on the server, so
+ * sending our defaults would silently override the project's .lean-copilot.toml.
+ */
+export type ExplicitReader = (key: string) => unknown;
+
+/** VS Code key (under leanCopilot.) -> [server section, server key]. */
+export const SETTING_MAP: ReadonlyArray<readonly [string, string, string]> = [
+  ["model.backend", "model", "backend"],
+  ["model.endpoint", "model", "endpoint"],
+  ["model.name", "model", "name"],
+  ["model.family", "model", "family"],
+  ["vllm.command", "vllm", "command"],
+  ["lean.serverCommand", "lean", "server_command"],
+  ["search.attempts", "search", "attempts"],
+  ["search.deadlineSeconds", "search", "deadline_s"],
+  ["inline.enabled", "inline", "enabled"],
+];
+
+/** Settings whose change needs a new server process rather than didChangeConfiguration. */
+export const RESTART_KEYS: readonly string[] = ["server.command", "server.pythonPath"];
+
+export function toServerOptions(read: ExplicitReader): ServerOptions {
+  const options: ServerOptions = {};
+  for (const [vscodeKey, section, key] of SETTING_MAP) {
+    const value = read(vscodeKey);
+    // An empty string or list means "not set" in a settings UI; the server's default applies.
+    if (value === undefined || value === null || value === "") continue;
+    if (Array.isArray(value) && value.length === 0) continue;
+    (options[section] ??= {})[key] = value;
+  }
+  return options;
+}
+
+export interface ServerLaunch {
+  command: string;
+  args: string[];
+}
+
+/** Which process to start: explicit command > `<python> -m lean_copilot_py serve` > `lean-copilot serve`. */
+export function serverLaunch(command: unknown, pythonPath: unknown): ServerLaunch {
+  if (Array.isArray(command) && command.length > 0 && command.every((part) => typeof part === "string")) {
+    const [first, ...rest] = command as string[];
+    return { command: first, args: rest };
+  }
+  if (typeof pythonPath === "string" && pythonPath.trim() !== "") {
+    return { command: pythonPath.trim(), args: ["-m", "lean_copilot_py", "serve"] };
+  }
+  return { command: "lean-copilot", args: ["serve"] };
+}

@@ -1,0 +1,25 @@
+// The status bar item: idle / searching (n) / error, fed by leanCopilot/status and the client's state.
+import * as vscode from "vscode";
+import { StatusParams, statusView } from "./status";
+
+export class StatusBar implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem("leanCopilot.status", vscode.StatusBarAlignment.Right, 100);
+
+  constructor() {
+    this.item.name = "Lean Copilot";
+    this.show({ state: "starting" });
+    this.item.show();
+  }
+
+  show(status: StatusParams): void {
+    const view = statusView(status);
+    this.item.text = view.text;
+    this.item.tooltip = view.tooltip;
+    this.item.command = view.command;
+    this.item.backgroundColor = view.isError ? new vscode.ThemeColor("statusBarItem.errorBackground") : undefined;
+  }
+
+  dispose(): void {
+    this.item.dispose();
+  }
+}
