@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 
-class Kind(str, enum.Enum):
+class Kind(enum.StrEnum):
     WHITESPACE = "whitespace"
     LINE_COMMENT = "line_comment"  # `-- ...` up to (not including) the newline
     BLOCK_COMMENT = "block_comment"  # `/- ... -/`, nested
@@ -75,9 +75,33 @@ _IDENT = rf"{_PART}(?:\.{_PART})*"
 
 # Multi-character symbols worth keeping whole (longest first). Everything else is one code point.
 _SYMBOLS = [
-    "<;>", "<->", "...", ">>=", "<|>", "|>.", ":=", "::", "=>", "->", "<-", "..", "<|", "|>", "++", "&&",
-    "||", "==", "!=", "<=", ">=", "%[", "#[", "$(", "`(", "``(",
-]  # fmt: skip
+    "<;>",
+    "<->",
+    "...",
+    ">>=",
+    "<|>",
+    "|>.",
+    ":=",
+    "::",
+    "=>",
+    "->",
+    "<-",
+    "..",
+    "<|",
+    "|>",
+    "++",
+    "&&",
+    "||",
+    "==",
+    "!=",
+    "<=",
+    ">=",
+    "%[",
+    "#[",
+    "$(",
+    "`(",
+    "``(",
+]
 
 _MASTER = re.compile(
     r"(?P<ws>[ \t\r\n]+)"

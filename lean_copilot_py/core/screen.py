@@ -19,11 +19,30 @@ _ALWAYS: dict[str, str] = {
         "`{w}` runs arbitrary meta code while elaborating",
     ),
     **dict.fromkeys(
-        ["elab", "elab_rules", "macro", "macro_rules", "syntax", "declare_syntax_cat", "notation", "infix",
-         "infixl", "infixr", "prefix", "postfix", "simproc", "dsimproc", "simproc_decl", "dsimproc_decl",
-         "builtin_simproc", "builtin_dsimproc", "register_simp_attr", "register_option"],
+        [
+            "elab",
+            "elab_rules",
+            "macro",
+            "macro_rules",
+            "syntax",
+            "declare_syntax_cat",
+            "notation",
+            "infix",
+            "infixl",
+            "infixr",
+            "prefix",
+            "postfix",
+            "simproc",
+            "dsimproc",
+            "simproc_decl",
+            "dsimproc_decl",
+            "builtin_simproc",
+            "builtin_dsimproc",
+            "register_simp_attr",
+            "register_option",
+        ],
         "`{w}` extends Lean's syntax or elaborator; a proof may not",
-    ),  # fmt: skip
+    ),
     **dict.fromkeys(["initialize", "builtin_initialize"], "`{w}` runs IO code"),
     **dict.fromkeys(["implemented_by", "extern"], "`{w}` swaps compiled code in"),
     "axiom": "`axiom` would assume what must be proved",
@@ -115,8 +134,11 @@ def _screen_tokens(
             vector_literal = len(t.text) == 2 and nxt is not None and nxt.text == "[" and nxt.start == t.end
             if not vector_literal:
                 findings.append(
-                    Finding(t.text, f"`{t.text}` is a command; model output may not run commands "
-                            "(the axiom audit is ours alone)", t.start)  # fmt: skip
+                    Finding(
+                        t.text,
+                        f"`{t.text}` is a command; model output may not run commands (the axiom audit is ours alone)",
+                        t.start,
+                    )
                 )
         elif t.kind in (Kind.IDENT, Kind.KEYWORD):
             findings.extend(_word_findings(t, nxt, allow_sorry, allow_search_tactics, allow_native_decide))
@@ -165,11 +187,17 @@ def _string_findings(t: Token, allow_sorry: bool, allow_search: bool, allow_nati
     Lexical noise of the string's own text (escapes, quotes) is not a finding."""
     inner = t.text[1:-1] if t.text.endswith('"') and len(t.text) > 1 else t.text[1:]
     found = _screen_tokens(
-        inner, tokenize(inner), allow_sorry=allow_sorry, allow_search_tactics=allow_search,
+        inner,
+        tokenize(inner),
+        allow_sorry=allow_sorry,
+        allow_search_tactics=allow_search,
         allow_native_decide=allow_native,
-    )  # fmt: skip
-    return [Finding(f.rule, f.message + " (inside a string's `{…}`)", f.offset + t.start + 1)
-            for f in found if f.rule not in ("lexical", "comment")]  # fmt: skip
+    )
+    return [
+        Finding(f.rule, f.message + " (inside a string's `{…}`)", f.offset + t.start + 1)
+        for f in found
+        if f.rule not in ("lexical", "comment")
+    ]
 
 
 def screen(
@@ -183,9 +211,12 @@ def screen(
         return [Finding("input", "candidate is not text", 0)]
     try:
         found = _screen_tokens(
-            candidate, tokenize(candidate), allow_sorry=allow_sorry, allow_search_tactics=allow_search_tactics,
+            candidate,
+            tokenize(candidate),
+            allow_sorry=allow_sorry,
+            allow_search_tactics=allow_search_tactics,
             allow_native_decide=allow_native_decide,
-        )  # fmt: skip
+        )
     except Exception as exc:  # a screening bug must refuse, never crash and never admit
         return [Finding("internal", f"screening failed: {type(exc).__name__}", 0)]
     return sorted(found, key=lambda f: f.offset)
