@@ -1,0 +1,283 @@
+"""In-memory doubles of the seams (Checker, Generator, Tokenizer, PromptFamily) for the search core."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from lean_copilot_py.core.attempt import AttemptConfig
+from lean_copilot_py.core.protocols import Problem, Turn
+from lean_copilot_py.core.search import SearchConfig
+from lean_copilot_py.core.types import (
+    Candidate,
+    FinishReason,
+    GenerationChunk,
+    GenerationRequest,
+    LeanMessage,
+    Outcome,
+    Pos,
+    Sampling,
+    Severity,
+    Span,
+    Target,
+    TargetKind,
+    Verdict,
+    offset_to_pos,
+)
+
+STATEMENT = "theorem foo (n : Nat) : n + 0 = n"
+DOC = f"import Mathlib\n\n{STATEMENT} := by\n  sorry\n"
+
+
+def make_target(text: str = DOC, path: Path = Path("/tmp/proj/Foo.lean"), kind: TargetKind = TargetKind.DECLARATION,
+                goal: str | None = None) -> Target:
+    start = text.index("theorem")
+    assign = text.index(":=", start) + 2
+    end = len(text.rstrip("\n"))
+    if kind is TargetKind.DECLARATION:
+        ps = Span(offset_to_pos(text, assign), offset_to_pos(text, end))
+    else:
+        s = text.index("sorry")
+        ps = Span(offset_to_pos(text, s), offset_to_pos(text, s + 5))
+    return Target(
+        path=path, text=text, kind=kind, decl_name="foo", full_name="foo",
+        decl_span=Span(offset_to_pos(text, start), offset_to_pos(text, end)),
+        header=text[start:assign], proof_span=ps, indent=0, goal=goal,
+    )
+
+
+# --- tokenizer / family -------------------------------------------------------------------------------
+
+
+class CharTokenizer:
+    """One token per character: exact, so continuation ids can be asserted."""
+
+    eos_token_ids: Sequence[int] = (0,)
+
+    def encode(self, text: str) -> list[int]:
+        return [ord(c) for c in text]
+
+    def decode(self, ids: Sequence[int]) -> str:
+        return "".join(chr(i) for i in ids if i)
+
+    def token_id(self, token: str) -> int | None:
+        return None
+
+    def chat_prompt(self, messages: Sequence[dict[str, str]]) -> str:
+        return "".join(f"<{m['role']}>{m['content']}" for m in messages) + "<assistant>"
+
+
+_SKETCH = re.compile(r"<sketch>(.*?)</sketch>\s*$", re.S)
+_CODE = re.compile(r"```lean4?\n(.*?)```", re.S)
+
+
+class FakeFamily:
+    name = "fake"
+    uses_feedback = True
+
+    def sampling(self, tokenizer: CharTokenizer) -> Sampling:
+        return Sampling(stop=("</sketch>",), max_tokens=16384)
+
+    def initial_prompt(self, problem: Problem, tokenizer: CharTokenizer) -> str:
+        return tokenizer.chat_prompt([{"role": "user", "content": f"{problem.header}{problem.statement}"}])
+
+    def parse(self, output: str, finished: bool) -> Turn:
+        m = _SKETCH.search(output)
+        sketch = m.group(1) if m else None
+        final = None
+        if finished:
+            blocks = _CODE.findall(output.split("</think>")[-1])
+            final = blocks[-1] if blocks else None
+        return Turn(sketch=sketch, final=final)
+
+    def render_feedback(self, verdict: Verdict, elapsed: float, turn: int) -> str:
+        msgs = "|".join(m.text for m in verdict.messages)
+        return f"\n<REPL>{verdict.outcome.value}:{verdict.reason}:{msgs}</REPL>\n"
+
+
+# --- generator ----------------------------------------------------------------------------------------
+
+
+Reply = list[GenerationChunk] | BaseException
+
+
+def chunks(text: str, *, stop: str | int | None = "</sketch>", finish: FinishReason = FinishReason.STOP,
+           size: int = 16, ids: bool = True) -> list[GenerationChunk]:
+    """A streamed reply; the stop string is included in the text (include_stop_str_in_output)."""
+    out = []
+    for i in range(0, len(text), size):
+        piece = text[i:i + size]
+        out.append(GenerationChunk(text=piece, token_ids=tuple(ord(c) for c in piece) if ids else ()))
+    out.append(GenerationChunk(finish_reason=finish, stop_reason=stop))
+    return out
+
+
+def sketch_reply(code: str, **kw) -> list[GenerationChunk]:
+    return chunks(f"Let me check.\n<sketch>\n{code}\n</sketch>", **kw)
+
+
+def final_reply(code: str, **kw) -> list[GenerationChunk]:
+    kw.setdefault("stop", None)
+    return chunks(f"</think>\nHere it is:\n```lean4\n{code}\n```", **kw)
+
+
+def thm(body: str, statement: str = STATEMENT) -> str:
+    return f"{statement} := by\n  {body}"
+
+
+@dataclass
+class FakeGenerator:
+    """Scripted replies: ``script(request, call_no_of_this_session)`` returns chunks or an exception.
+    Tracks open streams so tests can prove cancelled requests were really closed."""
+
+    script: Callable[[GenerationRequest, int], Reply]
+    delay: float = 0.0
+    tokenizer: CharTokenizer = field(default_factory=CharTokenizer)
+    requests: list[GenerationRequest] = field(default_factory=list)
+    calls: dict[str, int] = field(default_factory=dict)
+    open_streams: int = 0
+    closed_streams: int = 0
+    closed: bool = False
+
+    def stream(self, request: GenerationRequest):
+        self.requests.append(request)
+        n = self.calls.get(request.session, 0)
+        self.calls[request.session] = n + 1
+        reply = self.script(request, n)
+        return self._stream(reply)
+
+    async def _stream(self, reply: Reply):
+        self.open_streams += 1
+        try:
+            if isinstance(reply, BaseException):
+                raise reply
+            for c in reply:
+                if self.delay:
+                    await asyncio.sleep(self.delay)
+                yield c
+        finally:
+            self.open_streams -= 1
+            self.closed_streams += 1
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+# --- checker ------------------------------------------------------------------------------------------
+
+
+def proved() -> Verdict:
+    return Verdict(Outcome.PROVED, axioms=("propext",), reason="ok")
+
+
+def failed(msg: str = "unknown identifier 'bogus'") -> Verdict:
+    return Verdict(Outcome.FAILED, messages=(LeanMessage(Severity.ERROR, Span(Pos(1, 2), Pos(1, 7)), msg),),
+                   reason=msg)
+
+
+def default_rule(c: Candidate) -> Verdict:
+    if "slow" in c.proof:
+        return Verdict(Outcome.TIMEOUT, reason="timed out", elapsed=60.0)
+    if "omega" in c.proof or "good" in c.proof:
+        return proved()
+    return failed()
+
+
+@dataclass
+class FakeChecker:
+    rule: Callable[[Candidate], Verdict] = default_rule
+    delay: float = 0.0
+    goals: list[str] | None = field(default_factory=lambda: ["n : Nat\n⊢ n + 0 = n"])
+    calls: list[tuple[Candidate, Verdict]] = field(default_factory=list)
+    closed: bool = False
+
+    async def goals_at(self, path: Path, text: str, pos: Pos) -> list[str] | None:
+        return self.goals
+
+    async def check(self, target: Target, candidate: Candidate, *, timeout: float | None = None) -> Verdict:  # noqa: ASYNC109
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        v = self.rule(candidate)
+        self.calls.append((candidate, v))
+        return v
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+    def checked_proofs(self) -> list[str]:
+        return [c.proof for c, _ in self.calls]
+
+
+def config(tmp_path: Path | None = None, **kw) -> SearchConfig:
+    att = AttemptConfig(**{k: kw.pop(k) for k in list(kw) if k in AttemptConfig.__dataclass_fields__})
+    kw.setdefault("automation", ())
+    kw.setdefault("attempts", 1)
+    kw.setdefault("deadline_s", 10.0)
+    return SearchConfig(attempt=att, transcript_dir=tmp_path, **kw)
+
+
+@pytest.fixture
+def target() -> Target:
+    return make_target()
+
+
+# --- stand-ins for core.screen / core.pinning until those modules land ----------------------------------
+# They are installed only when the real modules are missing; with the real ones present every test here runs
+# against them.
+
+
+def _install_standins() -> None:
+    import importlib
+    import sys
+    import types as pytypes
+
+    from lean_copilot_py.core.types import Finding
+
+    try:
+        importlib.import_module("lean_copilot_py.core.screen")
+    except ModuleNotFoundError:
+        mod = pytypes.ModuleType("lean_copilot_py.core.screen")
+
+        def screen(text, *, allow_sorry=False, allow_search_tactics=False, allow_native_decide=False):
+            rules = [(r"#eval\b", "#eval is not allowed")]
+            if not allow_sorry:
+                rules += [(r"\bsorry\b", "sorry is not allowed"), (r"\badmit\b", "admit is not allowed")]
+            if not allow_search_tactics:
+                rules += [(r"\b(exact|apply)\?", "search tactics are not allowed")]
+            if not allow_native_decide:
+                rules += [(r"\bnative_decide\b", "native_decide is not allowed")]
+            return [Finding(msg.split()[0], msg, m.start()) for pat, msg in rules for m in re.finditer(pat, text)]
+
+        mod.screen = screen
+        sys.modules[mod.__name__] = mod
+    try:
+        importlib.import_module("lean_copilot_py.core.pinning")
+    except ModuleNotFoundError:
+        mod = pytypes.ModuleType("lean_copilot_py.core.pinning")
+
+        @dataclass(frozen=True)
+        class PinResult:
+            candidate: Candidate | None = None
+            refused: str = ""
+
+        def pin(target, model_code):
+            norm = " ".join(model_code.split())
+            stmt = " ".join(target.statement.split())
+            i = norm.find(stmt + " :=")
+            if i < 0:
+                return PinResult(refused="the statement of the target was changed")
+            raw = model_code[model_code.find(":=", model_code.find(target.statement.split()[1])) + 2:]
+            helpers = "\n".join(ln for ln in model_code[: model_code.find("theorem")].splitlines()
+                                if not ln.startswith("import"))
+            return PinResult(candidate=Candidate(proof=raw.strip(), helpers=helpers.strip()))
+
+        mod.PinResult, mod.pin = PinResult, pin
+        sys.modules[mod.__name__] = mod
+
+
+_install_standins()
