@@ -1,0 +1,123 @@
+"""The automation portfolio: parallel cheap tactics, `exact?` Try-this round trips, strict acceptance."""
+
+from __future__ import annotations
+
+from lean_copilot_py.core.automation import (
+    next_tactic_ok,
+    run_automation,
+    tactic_candidate,
+    try_this_suggestions,
+)
+from lean_copilot_py.core.events import ProofFound, SearchStatus
+from lean_copilot_py.core.search import Search
+from lean_copilot_py.core.types import LeanMessage, Outcome, Pos, Severity, Span, TargetKind, Verdict
+
+from .conftest import FakeChecker, FakeFamily, FakeGenerator, config, failed, make_target, proved
+
+S = Span(Pos(1, 2), Pos(1, 8))
+
+
+def info(text: str) -> LeanMessage:
+    return LeanMessage(Severity.INFORMATION, S, text)
+
+
+def test_try_this_forms():
+    assert try_this_suggestions("Try this: exact Nat.add_zero n") == ["exact Nat.add_zero n"]
+    assert try_this_suggestions("Try this:\n  [apply] exact Nat.add_zero n") == ["exact Nat.add_zero n"]
+    assert try_this_suggestions("Try these:\n  [apply] simp\n  [apply] omega") == ["simp", "omega"]
+    assert try_this_suggestions("Try these:\n• simp\n• omega") == ["simp", "omega"]
+    multi = try_this_suggestions("Try this: refine\n    foo ?_\n  bar\nnext thing")
+    assert multi == ["refine\n    foo ?_\n  bar"]
+    assert try_this_suggestions("unsolved goals") == []
+
+
+def test_tactic_candidate_shapes(target):
+    assert tactic_candidate(target, "omega").proof == "by\n  omega"
+    sorry_t = make_target(kind=TargetKind.SORRY)
+    assert tactic_candidate(sorry_t, "omega").proof == "omega"
+
+
+async def test_automation_finds_proof_without_model(target):
+    checker = FakeChecker(rule=lambda c: proved() if c.proof.endswith("omega") else failed("nope"))
+    gen = FakeGenerator(lambda req, n: AssertionError("the model must not be called"))
+    events: list = []
+    cfg = config(automation=("rfl", "decide", "simp", "omega"), slots=2)
+    res = await Search(target, checker, cfg, generator=gen, family=FakeFamily(), on_event=events.append).run()
+    assert res.status is SearchStatus.PROVED and res.proof.origin == "automation:omega"
+    assert res.proof.proof == "by\n  omega"
+    assert gen.requests == []
+    assert any(isinstance(e, ProofFound) for e in events)
+    assert checker.checked_proofs().count("by\n  omega") == 2  # portfolio check + final verification
+
+
+async def test_exact_query_try_this_round_trip(target):
+    def rule(c):
+        if "exact?" in c.proof:
+            # `exact?` closes the goal with an info message only (newer Lean's bracketed form)
+            return Verdict(Outcome.PROVED, messages=(info("Try this:\n  [apply] exact Nat.add_zero n"),))
+        if c.proof == "by\n  exact Nat.add_zero n":
+            return proved()
+        return failed()
+
+    checker = FakeChecker(rule=rule)
+    res = await Search(target, checker, config(automation=("rfl", "exact?"))).run()
+    assert res.status is SearchStatus.PROVED
+    assert res.proof.proof == "by\n  exact Nat.add_zero n" and res.proof.origin == "automation:exact?"
+    assert "by\n  exact?" in checker.checked_proofs()
+
+
+async def test_exact_query_without_suggestion_is_not_accepted(target):
+    checker = FakeChecker(rule=lambda c: Verdict(Outcome.PROVED) if "exact?" in c.proof else failed())
+    res = await run_automation(target, ["exact?"], lambda c: checker.check(target, c))
+    assert res.proof is None and res.tried[0].verdict.outcome is Outcome.FAILED
+
+
+async def test_old_try_this_form_for_sorry_target():
+    t = make_target(kind=TargetKind.SORRY)
+
+    def rule(c):
+        if c.proof == "apply?":
+            return Verdict(Outcome.INCOMPLETE, messages=(info("Try this: exact Nat.add_zero n"),))
+        return proved() if c.proof == "exact Nat.add_zero n" else failed()
+
+    checker = FakeChecker(rule=rule)
+    res = await run_automation(t, ["apply?"], lambda c: checker.check(t, c))
+    assert res.proof is not None and res.proof.proof == "exact Nat.add_zero n"
+
+
+async def test_screening_blocks_sorry_in_portfolio(target):
+    checker = FakeChecker(rule=lambda c: proved())  # a lying checker
+    res = await run_automation(target, ["sorry", "admit"], lambda c: checker.check(target, c))
+    assert res.proof is None and checker.calls == []
+    assert all(t.verdict.outcome is Outcome.REFUSED for t in res.tried)
+
+
+async def test_collect_all_next_tactics_in_order(target):
+    unsolved = Verdict(Outcome.INCOMPLETE, messages=(LeanMessage(Severity.ERROR, S, "unsolved goals\n⊢ x", True),))
+    other = Verdict(Outcome.INCOMPLETE, messages=(LeanMessage(Severity.ERROR, S, "type mismatch"),))
+
+    def rule(c):
+        return {"by\n  intro n": unsolved, "by\n  simp": proved(), "by\n  rfl": other}.get(c.proof, failed())
+
+    checker = FakeChecker(rule=rule, delay=0.001)
+    res = await run_automation(target, ["rfl", "simp", "intro n", "omega"], lambda c: checker.check(target, c),
+                               accept=next_tactic_ok, first_wins=False)
+    assert [t for t, _ in res.accepted] == ["simp", "intro n"]
+    assert len(checker.calls) == 4
+
+
+async def test_slots_bound_parallel_checks(target):
+    import asyncio
+
+    running = peak = 0
+
+    async def check(c):
+        nonlocal running, peak
+        running += 1
+        peak = max(peak, running)
+        await asyncio.sleep(0.01)
+        running -= 1
+        return failed()
+
+    await run_automation(target, ["a", "b", "c", "d", "e"], check, slots=2)
+    assert peak == 2
