@@ -41,7 +41,7 @@ def error_string(verdict: Verdict) -> str:
     out = ""
     for i, err in enumerate(errors[:MAX_ERRORS]):
         out += f"\nError {i + 1}:\n\nCorresponding Code:\n```lean4\n{_error_block(lines, err)}\n```\n"
-        out += f"\nError Message: {err.text}\n"
+        out += f"\nError Message: {err.text.strip()}\n"
     if len(errors) > MAX_ERRORS:
         out += f"\n... [Omitted {len(errors) - MAX_ERRORS} more errors] ...\n"
     return out
