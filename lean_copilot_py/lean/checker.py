@@ -1,0 +1,283 @@
+"""LeanChecker: the core's Checker on leanclient's AsyncLeanLSPClient.
+
+Every check runs in a virtual shadow document (the user's files are never written): a pool of slots
+per import header, each slot one Lean worker that keeps its imports loaded, checks in parallel across
+slots. Failures of the machinery are verdicts, never hangs: a slow check is TIMEOUT, a dead worker is
+CRASHED (leanclient revives it on the next didChange), a dead server is CRASHED and the client is
+started afresh on the next call. Cancelling a check gives its slot back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from leanclient.aio import (
+    AsyncLeanLSPClient,
+    DiagnosticsReport,
+    LeanClientError,
+    LeanRequestTimeout,
+    LeanTransportError,
+    LeanWorkerCrashed,
+)
+
+from ..core.types import Candidate, Outcome, Pos, SorryGoal, Span, Target, Verdict
+from ..settings import LeanSettings
+from .audit import allowed_axioms
+from .command import server_command
+from .messages import relative_pos
+from .pool import ShadowPool, Slot
+from .shadow import ShadowText, header_key, shadow_for, slot_stem, sorry_positions
+from .verdict import classify, classify_document
+
+log = logging.getLogger(__name__)
+
+ClientFactory = Callable[[Path, LeanSettings], AsyncLeanLSPClient]
+MAX_POOLS = 3  # distinct import headers kept warm at once; the least recently used idle one goes
+
+
+class LeanStartError(RuntimeError):
+    """The Lean server could not be started (no `lake`, unsupported toolchain, startup timeout)."""
+
+
+def default_client_factory(root: Path, settings: LeanSettings) -> AsyncLeanLSPClient:
+    return AsyncLeanLSPClient(
+        str(root),
+        max_workers=settings.max_workers,
+        request_timeout=settings.startup_timeout_s,
+        server_command=server_command(settings),
+    )
+
+
+@dataclass
+class _Run:
+    """One elaborated shadow document, available while its slot is held."""
+
+    client: AsyncLeanLSPClient
+    path: str
+    items: list[dict]
+
+
+class LeanChecker:
+    def __init__(
+        self, project_root: Path, settings: LeanSettings, *, client_factory: ClientFactory = default_client_factory
+    ) -> None:
+        self.project_root = Path(project_root).resolve()
+        self.settings = settings
+        self._factory = client_factory
+        self._client: AsyncLeanLSPClient | None = None
+        self._start_lock = asyncio.Lock()
+        self._pools: dict[str, ShadowPool] = {}
+        self._allowed = allowed_axioms(settings)
+        self._closing: set[asyncio.Future[None]] = set()
+        self.restarts = 0  # how many times a dead server was replaced (for doctor / tests)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start the server now (otherwise the first check does). Raises LeanStartError."""
+        await self._ensure_client()
+
+    async def _ensure_client(self) -> AsyncLeanLSPClient:
+        async with self._start_lock:
+            if self._client is not None and self._client.alive:
+                return self._client
+            if self._client is not None:
+                await self._drop_client()
+                self.restarts += 1
+            client = self._factory(self.project_root, self.settings)
+            try:
+                async with asyncio.timeout(self.settings.startup_timeout_s):
+                    await client.start()
+            except (LeanClientError, OSError, TimeoutError) as exc:
+                with contextlib.suppress(Exception):
+                    await client.close()
+                raise LeanStartError(
+                    f"could not start Lean ({' '.join(server_command(self.settings))}): {exc or type(exc).__name__}"
+                ) from exc
+            self._client = client
+            return client
+
+    async def _drop_client(self) -> None:
+        client, self._client = self._client, None
+        self._pools.clear()
+        if client is not None:
+            with contextlib.suppress(Exception):
+                await client.close()  # kills the server's whole process group
+
+    async def aclose(self) -> None:
+        async with self._start_lock:
+            await self._drop_client()
+
+    # -- slots -------------------------------------------------------------------------------
+
+    def _pool_for(self, text: str) -> ShadowPool:
+        key = header_key(text)
+        pool = self._pools.get(key)
+        if pool is None:
+            if len(self._pools) >= MAX_POOLS:
+                self._evict_pool()
+            pool = self._pools[key] = ShadowPool(slot_stem(key), self.settings.slots)
+        return pool
+
+    def _evict_pool(self) -> None:
+        idle = [(p.last_used, k) for k, p in self._pools.items() if p.idle]
+        if not idle:
+            return  # all busy: allow a temporary extra pool rather than block
+        _, key = min(idle)
+        pool = self._pools.pop(key)
+        client = self._client
+        if client is not None:
+            for slot in pool.slots:
+                if slot.text is not None:
+                    task = asyncio.ensure_future(client.close_file(slot.path))  # frees the worker
+                    self._closing.add(task)
+                    task.add_done_callback(self._closing.discard)
+
+    async def _load(self, client: AsyncLeanLSPClient, slot: Slot, text: str) -> int:
+        if slot.stale and slot.text is not None:
+            await client.close_file(slot.path)  # ends a worker that may still be stuck
+            slot.text = None
+        slot.stale = False
+        doc = await client.open(slot.path, text=text, wait=False, dependency_build_mode="once")
+        doc.pinned = True  # slot documents are never evicted by leanclient's LRU
+        slot.text = text
+        return doc.version
+
+    @contextlib.asynccontextmanager
+    async def _elaborated(self, text: str, deadline: float) -> AsyncIterator[_Run]:
+        """Hold a slot with ``text`` elaborated (barrier passed) for the duration of the block.
+
+        ``deadline`` (loop time) bounds loading and elaboration; past it the slot is marked stale,
+        because a worker stuck in a loop that never checks for cancellation would also stall the next
+        check sent to it. A plain cancellation keeps the slot: the next didChange supersedes the work."""
+        client = await self._ensure_client()
+        pool = self._pool_for(text)
+        slot = await pool.acquire(text)
+        try:
+            try:
+                async with asyncio.timeout_at(deadline):
+                    version = await self._load(client, slot, text)
+                    budget = max(0.0, deadline - asyncio.get_running_loop().time())
+                    report: DiagnosticsReport = await client.diagnostics(slot.path, fresh=True, timeout=budget + 1.0)
+            except (TimeoutError, LeanRequestTimeout):
+                slot.stale = True
+                raise
+            # No publish for this version at all means no diagnostics (what leanclient holds is older).
+            items = report.items if report.version == version else []
+            yield _Run(client, slot.path, items)
+        finally:
+            pool.release(slot)
+
+    # -- Checker -----------------------------------------------------------------------------
+
+    async def check(
+        self,
+        target: Target,
+        candidate: Candidate,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 (protocol)
+    ) -> Verdict:
+        started = time.monotonic()
+        budget = timeout if timeout is not None else self.settings.check_timeout_s
+        shadow = shadow_for(target, candidate)
+
+        def failed(outcome: Outcome, reason: str) -> Verdict:
+            return Verdict(outcome, reason=reason, elapsed=time.monotonic() - started, snippet=shadow.snippet)
+
+        deadline = asyncio.get_running_loop().time() + budget
+        try:
+            # The outer bound (goal queries included) fires after the inner one of _elaborated.
+            async with asyncio.timeout_at(deadline + 0.5):
+                async with self._elaborated(shadow.text, deadline) as run:
+                    verdict = classify(target, shadow, run.items, self._allowed, elapsed=0.0)
+                    if verdict.outcome in (Outcome.INCOMPLETE, Outcome.FAILED):
+                        verdict = await self._with_sorry_goals(run, shadow, verdict)
+        except (TimeoutError, LeanRequestTimeout):
+            return failed(Outcome.TIMEOUT, f"Lean did not finish within {budget:g} s")
+        except LeanWorkerCrashed as exc:
+            return failed(Outcome.CRASHED, f"the Lean worker crashed: {exc}")
+        except LeanStartError as exc:
+            return failed(Outcome.CRASHED, str(exc))
+        except LeanTransportError as exc:
+            await self._forget_dead_client()
+            return failed(Outcome.CRASHED, f"the Lean server died: {exc}")
+        except LeanClientError as exc:
+            return failed(Outcome.CRASHED, f"Lean request failed: {exc}")
+        return dataclasses.replace(verdict, elapsed=time.monotonic() - started)
+
+    async def _with_sorry_goals(self, run: _Run, shadow: ShadowText, verdict: Verdict) -> Verdict:
+        sorries: list[SorryGoal] = []
+        for pos in sorry_positions(shadow):
+            goals = await _goals_at(run.client, run.path, pos)
+            if goals:
+                rel = relative_pos(pos, shadow.origin)
+                end = Pos(rel.line, rel.col + len("sorry"))
+                sorries.append(SorryGoal(Span(rel, end), "\n\n".join(goals)))
+        if not sorries:
+            return verdict
+        return dataclasses.replace(verdict, sorries=tuple(sorries))
+
+    async def goals_at(self, path: Path, text: str, pos: Pos) -> list[str] | None:
+        """Goals at ``pos`` in a shadow copy of ``text``. None also when Lean could not answer (timeout,
+        crash): callers treat an unknown goal like no goal."""
+        budget = self.settings.check_timeout_s
+        deadline = asyncio.get_running_loop().time() + budget
+        try:
+            async with asyncio.timeout_at(deadline + 0.5):
+                async with self._elaborated(text, deadline) as run:
+                    return await _goals_at(run.client, run.path, pos)
+        except LeanTransportError:
+            await self._forget_dead_client()
+        except (TimeoutError, LeanClientError, LeanStartError) as exc:
+            log.warning("goals_at %s:%s: %s", path, pos, exc)
+        return None
+
+    async def check_document(
+        self,
+        path: Path,
+        text: str,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 (budget, not a wait)
+    ) -> Verdict:
+        """Elaborate a whole document (batch mode checks an edited file before saving it): PROVED when
+        it has no error and no `sorry`. Message positions are the document's own."""
+        started = time.monotonic()
+        budget = timeout if timeout is not None else self.settings.check_timeout_s
+        deadline = asyncio.get_running_loop().time() + budget
+        try:
+            async with asyncio.timeout_at(deadline + 0.5):
+                async with self._elaborated(text, deadline) as run:
+                    return classify_document(run.items, text, elapsed=time.monotonic() - started)
+        except (TimeoutError, LeanRequestTimeout):
+            outcome, reason = Outcome.TIMEOUT, f"Lean did not finish within {budget:g} s"
+        except LeanTransportError as exc:
+            await self._forget_dead_client()
+            outcome, reason = Outcome.CRASHED, f"the Lean server died: {exc}"
+        except (LeanClientError, LeanStartError) as exc:
+            outcome, reason = Outcome.CRASHED, str(exc)
+        return Verdict(outcome, reason=reason, elapsed=time.monotonic() - started, snippet=text)
+
+    async def _forget_dead_client(self) -> None:
+        async with self._start_lock:
+            if self._client is not None and not self._client.alive:
+                await self._drop_client()
+                self.restarts += 1
+
+
+async def _goals_at(client: AsyncLeanLSPClient, path: str, pos: Pos) -> list[str] | None:
+    res = await client.goal(path, pos.line, pos.col, fresh=False)
+    if res.status == "goals":
+        return list(res.goals)
+    if res.status == "complete":
+        return []
+    term = await client.term_goal(path, pos.line, pos.col, fresh=False)
+    if isinstance(term, dict) and term.get("goal"):
+        return [str(term["goal"])]
+    return None
