@@ -21,13 +21,23 @@ def _build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the language server over stdio (started by the editor plugin)")
     serve.add_argument("--log-file", type=Path, help="write the server's log here")
 
-    prove = sub.add_parser("prove", help="prove every sorry in Lean files or folders (or one target with --line)")
-    prove.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    prove = sub.add_parser(
+        "prove", help="prove every sorry in Lean files or folders (or one target with --line)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="exit codes: 0 all proved (and written with --write); 1 some not proved; 2 usage problem;\n"
+        "3 Lean cannot be run here (doctor's explanation is printed); 4 a file was not written (changed on\n"
+        "disk or failed the whole-file Lean check); 130 interrupted (the report stays valid for --resume)",
+    )
+    prove.add_argument("paths", nargs="*", type=Path, metavar="PATH",
+                       help="Lean files or folders of one Lake project (default with --resume: the report's)")
     prove.add_argument("--line", type=int, help="prove only the target on this 1-based line of the single FILE")
-    prove.add_argument("--write", action="store_true", help="apply verified proofs to the files (default: print a diff)")
+    prove.add_argument("--write", action="store_true",
+                       help="apply verified proofs to the files (default: print a diff)")
     prove.add_argument("--report", type=Path, help="write a JSON report here")
     prove.add_argument("--resume", type=Path, help="continue from an earlier JSON report")
     prove.add_argument("--no-model", action="store_true", help="run the automation portfolio only")
+    prove.add_argument("--retry-failed", action="store_true",
+                       help="with --resume: search again for targets the earlier run failed on (default: keep them)")
 
     doctor = sub.add_parser("doctor", help="check the toolchain, the Lake project and the model endpoint")
     doctor.add_argument("path", nargs="?", type=Path, default=Path("."), help="a Lean file or project folder")

@@ -1,0 +1,260 @@
+"""`lean-copilot prove PATH…`: wires files, settings, the engine, progress, the report and write-back.
+
+Exit codes (documented in `--help` too):
+  0  every target was proved (and, with --write, every edited file was written); also: nothing to prove
+  1  the run finished but some targets were not proved
+  2  usage problem: a path that doesn't exist, --line without a single file or without a target there,
+     an unreadable --resume report, files from several Lake projects
+  3  Lean cannot be run here (no `lake`, or not a Lake project): doctor's explanation is printed
+  4  proofs were found but at least one file was NOT written (changed on disk, or the edited file failed
+     the whole-file Lean check); takes precedence over 1
+  130 interrupted (Ctrl-C); the report written so far stays valid for --resume
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from rich.console import Console
+
+from ..project import LeanProject, discover, find_lake_root, lake_on_path
+from ..settings import Settings, load_settings
+from .collect import PathProblem, display_name, lean_files
+from .progress import PlainProgress, RichProgress
+from .report import Report, load_report, save_report
+from .runner import BatchRunner, FileJob, FileResult, FindTargets, SearchEngine, target_ids
+from .writeback import DocumentChecker, WriteRefused, checked_write, read_snapshot, unified_diff
+
+EXIT_OK, EXIT_UNPROVED, EXIT_USAGE, EXIT_NO_LEAN, EXIT_NOT_WRITTEN = 0, 1, 2, 3, 4
+
+
+@dataclass
+class Wiring:
+    """What the command builds from settings; tests swap these for fakes."""
+
+    engine: SearchEngine
+    find_targets: FindTargets
+    check_document: DocumentChecker | None
+
+
+def checker_kind(settings: Settings) -> str:
+    # `lean.checker` is proposed to the lead; until it exists, the presence of a `kimina` section with a url
+    # is not enough on its own to switch checkers, so read the key defensively.
+    return str(getattr(settings.lean, "checker", "lean"))
+
+
+def lean_ready(settings: Settings, project: LeanProject | None) -> bool:
+    if checker_kind(settings) == "kimina" or settings.lean.server_command:
+        return True  # a remote Kimina server, or an explicitly configured Lean server command
+    return project is not None and lake_on_path() is not None
+
+
+def build_wiring(settings: Settings, project: LeanProject | None) -> Wiring:
+    """The production wiring. Imported lazily so `prove --help` and the no-Lean path stay cheap."""
+    from ..core.targets import find_targets
+    from ..engine import Engine
+
+    factory = None
+    if checker_kind(settings) == "kimina":
+        from ..lean.kimina import kimina_checker_factory
+
+        factory = kimina_checker_factory(settings)
+    engine = Engine(settings, checker_factory=factory)
+    return Wiring(engine, find_targets, document_checker(settings, engine))
+
+
+def document_checker(settings: Settings, engine: object) -> DocumentChecker | None:
+    """The whole-file check used before saving: the engine's if it has one, else Kimina's."""
+    check = getattr(engine, "check_document", None)
+    if callable(check):
+        return check  # type: ignore[no-any-return]
+    if checker_kind(settings) == "kimina":
+        from ..lean.kimina import KiminaChecker
+
+        return KiminaChecker.from_settings(settings).document_messages
+    return None
+
+
+def _explain_no_lean(path: Path, err: TextIO) -> None:
+    from ..doctor import print_checks, run_checks
+
+    err.write("lean-copilot prove needs Lean to check every proof, and Lean cannot be run here:\n")
+    print_checks([c for c in run_checks(path) if c.name != "model endpoint"], err)
+    err.write("Fix the failing checks above (`lean-copilot doctor` re-checks), then run prove again.\n")
+
+
+def run_prove(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None,
+              wiring: Wiring | None = None) -> int:
+    return asyncio.run(prove(args, out or sys.stdout, err or sys.stderr, wiring))
+
+
+async def prove(args: argparse.Namespace, out: TextIO, err: TextIO, wiring: Wiring | None = None) -> int:
+    previous: Report | None = None
+    report_path: Path | None = args.report
+    if args.resume is not None:
+        try:
+            previous = load_report(args.resume)
+        except (OSError, ValueError) as exc:
+            err.write(f"cannot resume from {args.resume}: {exc}\n")
+            return EXIT_USAGE
+        report_path = report_path or args.resume
+    paths: list[Path] = list(args.paths) or ([Path(p) for p in previous.paths] if previous else [])
+    if not paths:
+        err.write("give at least one Lean file or folder (or --resume REPORT)\n")
+        return EXIT_USAGE
+    if args.line is not None and (len(paths) != 1 or not paths[0].is_file()):
+        err.write("--line needs exactly one Lean FILE\n")
+        return EXIT_USAGE
+    try:
+        files = lean_files(paths)
+    except PathProblem as exc:
+        err.write(f"{exc}\n")
+        return EXIT_USAGE
+    if not files:
+        err.write(f"no .lean files under {', '.join(map(str, paths))}\n")
+        return EXIT_USAGE
+    roots = {find_lake_root(f) for f in files}
+    if len(roots) > 1:
+        err.write("these files belong to several Lake projects; run prove once per project\n")
+        return EXIT_USAGE
+    project = discover(files[0])
+    loaded = load_settings(project.root if project else None)
+    for problem in loaded.problems:
+        err.write(f"settings: {problem}\n")
+    settings = loaded.settings
+    if wiring is None:
+        if not lean_ready(settings, project):
+            _explain_no_lean(files[0], err)
+            return EXIT_NO_LEAN
+        wiring = build_wiring(settings, project)
+    try:
+        return await _run(args, out, err, settings, files, wiring, previous, report_path, paths)
+    finally:
+        await wiring.engine.aclose()
+
+
+async def _run(args: argparse.Namespace, out: TextIO, err: TextIO, settings: Settings, files: list[Path],
+               wiring: Wiring, previous: Report | None, report_path: Path | None, paths: list[Path]) -> int:
+    use_model = not args.no_model and settings.model.backend != "none"
+    jobs: list[FileJob] = []
+    keys: set[tuple[str, str, str, int]] = set()
+    for f in files:
+        try:
+            snap = read_snapshot(f)
+        except (OSError, UnicodeDecodeError) as exc:
+            err.write(f"cannot read {f}: {exc}\n")
+            return EXIT_USAGE
+        job = FileJob(snap, display_name(f, None))
+        targets = wiring.find_targets(f, snap.text)
+        if args.line is not None:
+            job.only_lines = {args.line - 1}
+            chosen = [t for t in targets if BatchRunner._selected(t, job.only_lines)]
+            if not chosen:
+                err.write(f"{job.display}:{args.line}: no `sorry` or open proof on that line\n")
+                return EXIT_USAGE
+            targets = chosen
+        keys.update((job.display, i.declaration, i.kind, i.ordinal) for i in target_ids(targets))
+        jobs.append(job)
+
+    report = Report(paths=[str(p) for p in paths], use_model=use_model, write=args.write,
+                    model={"backend": settings.model.backend, "name": settings.model.name, "used": None, "note": ""})
+    if previous is not None and args.line is None:
+        report.targets = list(previous.targets)  # targets proved and written earlier no longer appear in the files
+        keys.update(r.key for r in previous.targets)
+    report.expected = len(keys)
+    if report_path:
+        save_report(report, report_path)
+
+    # The bar goes to stderr so that stdout carries only the diff (a clean patch when redirected).
+    tty = _isatty(out) and _isatty(err)
+    progress = RichProgress(Console(file=err), len(keys)) if tty and args.line is None \
+        else PlainProgress(err, len(keys))
+    runner = BatchRunner(wiring.engine, wiring.find_targets, concurrency=settings.search.concurrency,
+                         use_model=use_model, report=report, report_path=report_path, progress=progress,
+                         previous=previous, retry_failed=getattr(args, "retry_failed", False))
+    with progress:
+        results = await runner.run(jobs)
+
+    diffs = await _write_back(results, report, args.write, wiring.check_document)
+    if previous is not None:
+        for name, f in report.files.items():
+            old = previous.files.get(name)
+            if f.status == "unchanged" and old is not None and old.status == "written":
+                f.status, f.detail = "written", "by the earlier run"
+    searched = [r for r in report.targets if not r.resumed]
+    if use_model and searched:
+        report.model["used"] = any(r.model_used for r in searched)
+        if not report.model["used"]:
+            report.model["note"] = "no model endpoint was configured or reachable; see `lean-copilot doctor`"
+    report.finished = True
+    if report_path:
+        save_report(report, report_path)
+
+    if args.line is not None:
+        _print_single(results[0], out, diffs)
+    elif diffs:
+        out.write("".join(diffs))
+    err.write("\n" + report.summary() + "\n")
+    if report_path:
+        err.write(f"report: {report_path}\n")
+    return _exit_code(report)
+
+
+async def _write_back(results: list[FileResult], report: Report, write: bool,
+                      check: DocumentChecker | None) -> list[str]:
+    from .report import FileRecord
+
+    diffs: list[str] = []
+    for res in results:
+        snap, name = res.job.snapshot, res.job.display
+        rec = FileRecord(sha256=snap.sha256, targets=len(res.records))
+        report.files[name] = rec
+        if res.text == snap.text:
+            rec.status = "unchanged"
+            continue
+        diffs.append(unified_diff(name, snap.text, res.text))
+        if not write:
+            rec.status = "diff"
+            continue
+        try:
+            await checked_write(snap, res.text, check)
+            rec.status = "written"
+        except WriteRefused as exc:
+            rec.status, rec.detail = exc.status, exc.detail
+        except OSError as exc:
+            rec.status, rec.detail = "error", str(exc)
+    return diffs
+
+
+def _print_single(res: FileResult, out: TextIO, diffs: list[str]) -> None:
+    for rec in res.records:
+        if rec.proved:
+            out.write(f"proved {rec.declaration} at {rec.where} ({rec.origin or 'search'}), verified by Lean:\n")
+            if rec.helpers.strip():
+                out.write(rec.helpers.strip("\n") + "\n\n")
+            out.write((rec.proof or "").strip("\n") + "\n")
+        else:
+            out.write(f"no proof for {rec.declaration} at {rec.where}: {rec.reason or rec.outcome}\n")
+        if rec.transcript:
+            out.write(f"transcript: {rec.transcript}\n")
+    if diffs:
+        out.write("".join(diffs))
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _exit_code(report: Report) -> int:
+    if any(f.status in ("changed-on-disk", "check-failed", "error") for f in report.files.values()):
+        return EXIT_NOT_WRITTEN
+    totals = report.totals()
+    return EXIT_OK if totals["proved"] == totals["targets"] else EXIT_UNPROVED

@@ -1,0 +1,230 @@
+"""The batch loop: every file's targets in order, searches under one global concurrency limit.
+
+Within a file, target i+1 is re-read from the text with the proofs of targets 0..i applied, so what is
+finally written is exactly what was checked in sequence. Files run concurrently; the semaphore bounds the
+searches (and re-verifications) across all of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from ..core.events import EventSink, SearchEvent, SearchResult, SearchStatus
+from ..core.splice import spliced_document
+from ..core.types import Candidate, Pos, Target, Verdict, pos_to_offset
+from .report import Report, TargetRecord, save_report
+from .writeback import Snapshot
+
+FindTargets = Callable[[Path, str], list[Target]]
+
+
+class SearchEngine(Protocol):
+    """What batch mode needs of lean_copilot_py.engine.Engine."""
+
+    async def search(self, target: Target, *, on_event: EventSink | None = None, use_model: bool = True,
+                     deadline_s: float | None = None, attempts: int | None = None) -> SearchResult: ...
+
+    async def verify(self, target: Target, candidate: Candidate) -> Verdict: ...
+
+    async def aclose(self) -> None: ...
+
+
+class ProgressSink(Protocol):
+    def started(self, display: str, rec: TargetRecord) -> None: ...
+
+    def event(self, display: str, rec: TargetRecord, event: SearchEvent) -> None: ...
+
+    def finished(self, rec: TargetRecord) -> None: ...
+
+
+@dataclass
+class FileJob:
+    snapshot: Snapshot
+    display: str  # the file's name in the report and the diff
+    only_lines: set[int] | None = None  # 0-based lines: prove only the targets there (`--line`)
+
+
+@dataclass
+class FileResult:
+    job: FileJob
+    text: str  # the file's text with every verified proof applied
+    records: list[TargetRecord] = field(default_factory=list)
+    problem: str = ""  # the targets could not be followed through the edits (rare; see _follow)
+
+
+@dataclass(frozen=True)
+class TargetId:
+    declaration: str
+    kind: str
+    ordinal: int  # nth target of that declaration and kind, in text order
+
+
+def target_ids(targets: Sequence[Target]) -> list[TargetId]:
+    seen: Counter[tuple[str, str]] = Counter()
+    ids = []
+    for t in targets:
+        k = (t.full_name, t.kind.value)
+        ids.append(TargetId(t.full_name, t.kind.value, seen[k]))
+        seen[k] += 1
+    return ids
+
+
+def location(target: Target) -> Pos:
+    """Where a human looks for the target: the `sorry` token itself when the proof span holds one
+    (a DECLARATION's span starts right after `:=`, often a line above its `sorry`)."""
+    start = pos_to_offset(target.text, target.proof_span.start)
+    end = pos_to_offset(target.text, target.proof_span.end)
+    hit = target.text.find("sorry", start, end)
+    off = hit if hit >= 0 else start
+    line = target.text.count("\n", 0, off)
+    return Pos(line, off - (target.text.rfind("\n", 0, off) + 1))
+
+
+def _outcome(status: SearchStatus) -> str:
+    return {SearchStatus.PROVED: "proved", SearchStatus.TIMEOUT: "timeout", SearchStatus.CANCELLED: "cancelled",
+            SearchStatus.ERROR: "error"}.get(status, "failed")
+
+
+class BatchRunner:
+    def __init__(self, engine: SearchEngine, find_targets: FindTargets, *, concurrency: int, use_model: bool,
+                 report: Report, report_path: Path | None, progress: ProgressSink,
+                 previous: Report | None = None, retry_failed: bool = False,
+                 deadline_s: float | None = None) -> None:
+        self.engine = engine
+        self.find_targets = find_targets
+        self.sem = asyncio.Semaphore(concurrency)
+        self.use_model = use_model
+        self.report = report
+        self.report_path = report_path
+        self.progress = progress
+        self.previous = previous
+        self.retry_failed = retry_failed
+        self.deadline_s = deadline_s
+        self._save_lock = asyncio.Lock()
+
+    async def run(self, jobs: Sequence[FileJob]) -> list[FileResult]:
+        return list(await asyncio.gather(*(self._file(job) for job in jobs)))
+
+    async def save(self) -> None:
+        if self.report_path is None:
+            return
+        async with self._save_lock:
+            # Serialising is quick; the write is fsync'd, so keep it off the event loop.
+            await asyncio.to_thread(save_report, self.report, self.report_path)
+
+    # -- one file ----------------------------------------------------------------------------
+
+    async def _file(self, job: FileJob) -> FileResult:
+        path, text = job.snapshot.path, job.snapshot.text
+        originals = self.find_targets(path, text)
+        ids = target_ids(originals)
+        result = FileResult(job, text)
+        left_in_place = 0  # targets before the current one that stay in the text (failed or not selected)
+        for i, (orig, tid) in enumerate(zip(originals, ids, strict=True)):
+            if job.only_lines is not None and not self._selected(orig, job.only_lines):
+                left_in_place += 1
+                continue
+            target = self._follow(path, result.text, orig, tid, len(originals) - i + left_in_place, left_in_place)
+            loc = location(orig)
+            rec = TargetRecord(file=job.display, line=loc.line + 1, col=loc.col + 1, declaration=tid.declaration,
+                               kind=tid.kind, ordinal=tid.ordinal, goal=orig.goal)
+            if target is None:
+                result.problem = "the remaining targets could not be re-read after applying earlier proofs"
+                rec.outcome, rec.reason = "error", result.problem
+                await self._record(job, result, rec)
+                left_in_place += 1
+                continue
+            proof = await self._prove(job, target, rec)
+            if proof is not None:
+                result.text = spliced_document(target, proof)
+            else:
+                left_in_place += 1
+            await self._record(job, result, rec)
+        return result
+
+    @staticmethod
+    def _selected(target: Target, lines: set[int]) -> bool:
+        loc = location(target)
+        span = target.proof_span
+        return loc.line in lines or any(span.start.line <= ln <= span.end.line for ln in lines)
+
+    def _follow(self, path: Path, text: str, orig: Target, tid: TargetId, expect: int, index: int) -> Target | None:
+        """The current version of ``orig`` in ``text``. Proved targets vanish and the others keep their
+        order, so it is the ``index``-th target still there; the name check guards against a finder that
+        sees the edited text differently."""
+        if text == orig.text:
+            return orig
+        current = self.find_targets(path, text)
+        if len(current) != expect or index >= len(current):
+            return None
+        t = current[index]
+        return t if (t.full_name, t.kind.value) == (tid.declaration, tid.kind) else None
+
+    async def _record(self, job: FileJob, result: FileResult, rec: TargetRecord) -> None:
+        result.records.append(rec)
+        self.report.upsert(rec)
+        self.progress.finished(rec)
+        await self.save()
+
+    # -- one target --------------------------------------------------------------------------
+
+    async def _prove(self, job: FileJob, target: Target, rec: TargetRecord) -> Candidate | None:
+        prev = self.previous.find(rec.key) if self.previous else None
+        if prev is not None and prev.proved and prev.proof is not None:
+            cand = Candidate(prev.proof, prev.helpers, prev.origin)
+            # A stored proof is re-checked (one Lean call, no search): the file may have changed since.
+            async with self.sem:
+                try:
+                    verdict = await self.engine.verify(target, cand)
+                except Exception:  # verification failure of any kind just means "search again"
+                    verdict = None
+            if verdict is not None and verdict.proved:
+                self._copy(prev, rec)
+                rec.resumed = True
+                return cand
+        elif prev is not None and not prev.proved and not self.retry_failed:
+            self._copy(prev, rec)
+            rec.resumed = True
+            return None
+        return await self._search(job, target, rec)
+
+    @staticmethod
+    def _copy(prev: TargetRecord, rec: TargetRecord) -> None:
+        for name in ("goal", "outcome", "proof", "helpers", "origin", "attempts", "sketches", "tokens", "time_s",
+                     "model_used", "reason", "transcript"):
+            setattr(rec, name, getattr(prev, name))
+
+    async def _search(self, job: FileJob, target: Target, rec: TargetRecord) -> Candidate | None:
+        def on_event(event: SearchEvent) -> None:
+            self.progress.event(job.display, rec, event)
+
+        async with self.sem:
+            self.progress.started(job.display, rec)
+            t0 = time.monotonic()
+            try:
+                res = await self.engine.search(target, on_event=on_event, use_model=self.use_model,
+                                               deadline_s=self.deadline_s)
+            except Exception as exc:  # one broken search must not end the batch; the report says why
+                rec.outcome, rec.reason, rec.time_s = "error", f"{type(exc).__name__}: {exc}", time.monotonic() - t0
+                return None
+        st = res.stats
+        rec.outcome = _outcome(res.status)
+        rec.reason = res.reason
+        rec.attempts, rec.sketches = st.attempts, st.sketches_checked
+        rec.tokens = {"prompt": st.prompt_tokens, "completion": st.completion_tokens}
+        rec.time_s = round(st.elapsed or (time.monotonic() - t0), 3)
+        rec.model_used = res.model_used
+        rec.transcript = str(res.transcript_path) if res.transcript_path else None
+        rec.goal = getattr(res, "goal", None) or target.goal or rec.goal
+        if res.status is SearchStatus.PROVED and res.proof is not None:
+            rec.proof, rec.helpers, rec.origin = res.proof.proof, res.proof.helpers, res.proof.origin
+            return res.proof
+        if rec.outcome == "proved":  # PROVED without a proof would be an engine bug; never trust it
+            rec.outcome, rec.reason = "error", "the search reported success without a proof"
+        return None

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from lean_copilot_py.batch.command import Wiring, run_prove
+from lean_copilot_py.cli import _build_parser
+
+from .fakes import FakeEngine, find_targets, no_errors_checker
+
+BASIC = """/-! test file -/
+
+namespace T
+
+theorem a (n : Nat) : n + 0 = n := by
+  sorry
+
+theorem b (n : Nat) : 2 * n = n + n := by
+  sorry
+
+end T
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A tiny Lake project; user config and env isolated so only the project's settings apply."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    for name in [k for k in __import__("os").environ if k.startswith("LEAN_COPILOT_")]:
+        monkeypatch.delenv(name)
+    root = tmp_path / "proj"
+    (root / "P").mkdir(parents=True)
+    (root / "lakefile.toml").write_text('name = "p"\n')
+    (root / "lean-toolchain").write_text("leanprover/lean4:v4.24.0\n")
+    (root / "P" / "Basic.lean").write_text(BASIC)
+    monkeypatch.chdir(root)
+    return root
+
+
+class Run:
+    def __init__(self, code: int, out: str, err: str) -> None:
+        self.code, self.out, self.err = code, out, err
+
+
+def prove(argv: list[str], engine: FakeEngine | None = None, check=None) -> Run:
+    args = _build_parser().parse_args(["prove", *argv])
+    out, err = io.StringIO(), io.StringIO()
+    wiring = Wiring(engine or FakeEngine(), find_targets, check if check is not None else no_errors_checker())
+    code = run_prove(args, out, err, wiring)
+    return Run(code, out.getvalue(), err.getvalue())
