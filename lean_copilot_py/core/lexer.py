@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
 class Kind(enum.StrEnum):
@@ -35,8 +35,8 @@ TRIVIA = frozenset({Kind.WHITESPACE, Kind.LINE_COMMENT, Kind.BLOCK_COMMENT})
 COMMENTS = frozenset({Kind.LINE_COMMENT, Kind.BLOCK_COMMENT, Kind.DOC_COMMENT, Kind.MODULE_DOC})
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
+    # A NamedTuple rather than a dataclass: a 2000-line file has ~20k tokens and creation cost dominates.
     kind: Kind
     start: int  # code-point offset, inclusive
     end: int  # exclusive
@@ -174,6 +174,9 @@ def _raw_string_end(text: str, i: int, hashes: int) -> tuple[int, str]:
     return j + len(close), ""
 
 
+_new_token = Token._make
+
+
 class _Lexer:
     def __init__(self, text: str) -> None:
         self.text = text
@@ -183,7 +186,7 @@ class _Lexer:
         self.pending_interp = False
 
     def add(self, kind: Kind, start: int, end: int, error: str = "") -> None:
-        self.tokens.append(Token(kind, start, end, self.text[start:end], error))
+        self.tokens.append(_new_token((kind, start, end, self.text[start:end], error)))
 
     def interp_piece(self, start: int, body_from: int) -> int:
         """Lex string text from ``body_from`` up to `"` (end of literal) or `{` (start of a nested term)."""
@@ -200,6 +203,7 @@ class _Lexer:
 
     def run(self) -> list[Token]:
         text, n, pos = self.text, len(self.text), 0
+        tokens, new = self.tokens, _new_token
         while pos < n:
             m = _MASTER.match(text, pos)
             if m is None:  # unreachable: `.` with DOTALL matches anything; kept so we can never loop
@@ -208,7 +212,7 @@ class _Lexer:
                 continue
             group, end = m.lastgroup, m.end()
             if group == "ws":
-                self.add(Kind.WHITESPACE, pos, end)
+                tokens.append(new((Kind.WHITESPACE, pos, end, text[pos:end], "")))
             elif group == "line":
                 self.add(Kind.LINE_COMMENT, pos, end)
             elif group == "block":
