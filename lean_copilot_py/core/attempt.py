@@ -265,10 +265,10 @@ class Attempt:
 
     def _closed_sketch(self, output: str, stop_reason: str | int | None, tok: Tokenizer) -> bool:
         """Did this call stop at a sketch's closing tag (continue) rather than at the end of the output?"""
+        if stop_reason is not None and stop_reason not in tuple(tok.eos_token_ids):
+            return True  # the sketch stop matched (an empty sketch then gets "empty" feedback)
         if self.family.parse(output, False).sketch is None:
             return False
-        if stop_reason is not None and stop_reason not in tuple(tok.eos_token_ids):
-            return True
         # No stop reason (or EOS right after a sketch): a sketch turn only if there is no final code yet.
         return stop_reason is None and self.family.parse(output, True).final is None
 

@@ -121,14 +121,15 @@ async def run_automation(
     first_wins: bool = True,
     allow_native_decide: bool = False,
     on_tried: Callable[[str, Verdict], None] | None = None,
+    into: AutomationResult | None = None,
 ) -> AutomationResult:
     """Check each tactic (bounded by ``slots``). With ``first_wins`` the first accepted candidate cancels the
     rest (proof search); without it every tactic runs and all accepted ones are returned in input order
-    (next-tactic suggestions)."""
-    result = AutomationResult()
+    (next-tactic suggestions). ``into`` collects results as they come, for a caller that may time out."""
+    result = into if into is not None else AutomationResult()
     sem = asyncio.Semaphore(max(1, slots))
     found = asyncio.Event()
-    order = {t: i for i, t in enumerate(tactics)}
+    order = {t.strip(): i for i, t in enumerate(tactics)}
     accepted: dict[str, tuple[Candidate, Verdict]] = {}
 
     async def one(tactic: str) -> None:
@@ -141,6 +142,7 @@ async def run_automation(
             on_tried(tactic, verdict)
         if cand is not None and accept(verdict):
             accepted[tactic] = (cand, verdict)
+            result.accepted.append((tactic, cand))
             found.set()
 
     tasks = [asyncio.create_task(one(t)) for t in dict.fromkeys(t.strip() for t in tactics if t.strip())]

@@ -1,0 +1,247 @@
+"""The composition root: settings in, checkers and a model out, searches run. Used by the CLI and the
+language server. The only module that wires lean/ and models/ to the core (and imports them lazily, so a
+missing optional dependency costs only the feature that needs it)."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Literal
+
+from .core.attempt import AttemptConfig, checked, screen_candidate
+from .core.automation import AutomationResult, next_tactic_ok, run_automation
+from .core.cache import ProofCache, cache_key
+from .core.events import EventSink, SearchResult, SearchStats, SearchStatus
+from .core.protocols import Checker, Generator, PromptFamily
+from .core.search import Search, SearchConfig, audit_failure
+from .core.transcript import Transcript, write_transcript
+from .core.types import Candidate, Outcome, Pos, Target, TargetKind, Verdict, offset_to_pos, pos_to_offset
+from .project import discover, find_lake_root
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+CheckerFactory = Callable[[Path], Checker]
+
+
+def _default_checker_factory(settings: Settings) -> CheckerFactory:
+    def build(root: Path) -> Checker:
+        from .lean.checker import LeanChecker
+
+        return LeanChecker(root, settings.lean)
+
+    return build
+
+
+def _root_of(path: Path) -> Path:
+    return find_lake_root(path) or path.expanduser().resolve().parent
+
+
+def proof_start(target: Target) -> Pos:
+    """Where the goal of a target is read: after `by` (at the first tactic) when the proof is a tactic
+    block, else the start of the replaced span."""
+    text = target.text
+    start = pos_to_offset(text, target.proof_span.start)
+    end = pos_to_offset(text, target.proof_span.end)
+    body = text[start:end]
+    stripped = body.lstrip()
+    if target.kind is TargetKind.DECLARATION and stripped.startswith("by") and stripped[2:3] in ("", " ", "\n"):
+        off = start + (len(body) - len(stripped)) + 2
+        rest = text[off:end]
+        off += len(rest) - len(rest.lstrip())  # the first tactic, if any
+        return offset_to_pos(text, off)
+    return target.proof_span.start
+
+
+class Engine:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        checker_factory: CheckerFactory | None = None,
+        generator: Generator | Literal["auto"] | None = "auto",
+        family: PromptFamily | None = None,
+    ) -> None:
+        self.settings = settings
+        self._factory = checker_factory or _default_checker_factory(settings)
+        self._checkers: dict[Path, Checker] = {}
+        self._checker_lock = asyncio.Lock()
+        self._generator: Generator | None = None if generator == "auto" else generator
+        self._generator_built = generator != "auto"
+        self._no_model_reason = "" if generator is not None else "no model given"
+        self._family = family
+        self._model_lock = asyncio.Lock()
+        self.cache = ProofCache(settings.cache_dir if settings.search.cache else None)
+        self._closed = False
+
+    # -- children ---------------------------------------------------------------------------------------
+
+    async def checker_for(self, path: Path) -> Checker:
+        root = await asyncio.to_thread(_root_of, Path(path))  # a few stat() calls, off the loop
+        async with self._checker_lock:
+            checker = self._checkers.get(root)
+            if checker is None:
+                checker = self._checkers[root] = self._factory(root)
+            return checker
+
+    async def model(self) -> tuple[Generator | None, PromptFamily | None, str]:
+        """The generator and family, built once on first use; (None, None, why) when there is no model."""
+        async with self._model_lock:
+            if not self._generator_built:
+                self._generator_built = True
+                self._generator, self._no_model_reason = await self._build_generator()
+            if self._generator is not None and self._family is None:
+                try:
+                    from .models.families import build_family
+
+                    self._family = build_family(self.settings.model.family)
+                except (ImportError, ValueError) as exc:
+                    return None, None, f"prompt family unavailable: {exc}"
+            return self._generator, self._family, self._no_model_reason
+
+    async def _build_generator(self) -> tuple[Generator | None, str]:
+        if self.settings.model.backend == "none":
+            return None, "no model configured (model.backend = \"none\")"
+        try:
+            from .models import build_generator  # type: ignore[attr-defined]
+        except ImportError as exc:
+            return None, f"model backends unavailable: {exc}"
+        try:
+            if inspect.iscoroutinefunction(build_generator):
+                gen = await build_generator(self.settings)
+            else:  # building may load a tokenizer from disk: keep it off the event loop
+                gen = await asyncio.to_thread(build_generator, self.settings)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # an unreachable or misconfigured model must not stop the automation
+            return None, f"model unavailable: {type(exc).__name__}: {exc}"
+        return gen, "" if gen is not None else "no model configured"
+
+    # -- operations -------------------------------------------------------------------------------------
+
+    async def goals_at(self, path: Path, text: str, pos: Pos) -> list[str] | None:
+        checker = await self.checker_for(path)
+        try:
+            return await checker.goals_at(path, text, pos)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("goals_at failed: %s", exc)
+            return None
+
+    async def verify(self, target: Target, candidate: Candidate) -> Verdict:
+        """Strict screen + check + axiom audit. PROVED only when Lean proved it with allowed axioms."""
+        refused = screen_candidate(candidate, strict=True, allow_native_decide=self.settings.lean.allow_native_decide)
+        if refused is not None:
+            return refused
+        checker = await self.checker_for(target.path)
+        timeout = self.settings.lean.check_timeout_s
+        verdict = await checked(lambda c: checker.check(target, c, timeout=timeout), candidate)
+        why = audit_failure(verdict, tuple(self.settings.lean.allowed_axioms)) if verdict.proved else ""
+        return replace(verdict, outcome=Outcome.FAILED, reason=why) if why else verdict
+
+    async def _with_goal(self, target: Target) -> Target:
+        if target.goal is not None:
+            return target
+        goals = await self.goals_at(target.path, target.text, proof_start(target))
+        return replace(target, goal="\n\n".join(goals)) if goals else target
+
+    async def search(
+        self,
+        target: Target,
+        *,
+        on_event: EventSink | None = None,
+        use_model: bool = True,
+        deadline_s: float | None = None,
+        attempts: int | None = None,
+    ) -> SearchResult:
+        target = await self._with_goal(target)
+        project = await asyncio.to_thread(discover, target.path)
+        key = cache_key(target, project.toolchain if project else None)
+        if self.settings.search.cache:
+            hit = await self.cache.lookup(key, lambda c: self.verify(target, c))
+            if hit is not None:
+                return await self._cached_result(target, *hit)
+        gen, fam, reason = (None, None, "model not requested (automation only)")
+        if use_model:
+            gen, fam, reason = await self.model()
+        checker = await self.checker_for(target.path)
+        cfg = SearchConfig.from_settings(self.settings, attempts=attempts, deadline_s=deadline_s)
+        result = await Search(target, checker, cfg, generator=gen, family=fam, on_event=on_event,
+                              no_model_reason=reason).run()
+        if result.status is SearchStatus.PROVED and result.proof is not None and self.settings.search.cache:
+            await self.cache.put(key, result.proof)
+        return result
+
+    async def _cached_result(self, target: Target, candidate: Candidate, verdict: Verdict) -> SearchResult:
+        result = SearchResult(f"cache-{id(candidate):x}", SearchStatus.PROVED, proof=candidate, verdict=verdict,
+                              reason="proved by a cached proof (re-verified by Lean)", stats=SearchStats(),
+                              from_cache=True, model_used=False)
+        tr = Transcript(result.search_id, target, notes=["cached proof, re-verified before use"])
+        result.transcript_path = await write_transcript(self.settings.transcript_dir, tr, result)
+        return result
+
+    async def suggest_tactics(self, path: Path, text: str, pos: Pos, *, budget_s: float) -> list[str]:
+        """Verified next tactics at a cursor: each leaves no error but unsolved goals (or proves the goal)."""
+        from .core.targets import cursor_target
+
+        target = cursor_target(path, text, pos)
+        if target is None:
+            return []
+        checker = await self.checker_for(path)
+        limit = self.settings.inline.max_suggestions
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + budget_s
+        timeout = min(self.settings.lean.check_timeout_s, budget_s)
+        collected = AutomationResult()
+        try:
+            async with asyncio.timeout_at(deadline):
+                await run_automation(
+                    target, self.settings.search.automation,
+                    lambda c: checker.check(target, c, timeout=timeout),
+                    slots=self.settings.lean.slots, accept=next_tactic_ok, first_wins=False,
+                    allow_native_decide=self.settings.lean.allow_native_decide, into=collected,
+                )
+        except TimeoutError:
+            pass  # keep whatever was verified in time
+        out = list(dict.fromkeys(c.proof for _, c in collected.accepted))
+        if len(out) < limit and self.settings.inline.use_model and loop.time() < deadline - 0.5:
+            out += await self._model_suggestion(target, checker, deadline - loop.time(), exclude=out)
+        return out[:limit]
+
+    async def _model_suggestion(self, target: Target, checker: Checker, budget: float, exclude: list[str]) -> list[str]:
+        gen, fam, _ = await self.model()
+        if gen is None or fam is None:
+            return []
+        target = await self._with_goal(target)
+        s = self.settings
+        cfg = SearchConfig(
+            attempt=AttemptConfig(context_tokens=s.search.context_tokens, max_tokens=min(1024, s.search.max_tokens),
+                                  max_turns=1, temperature=s.search.temperature, top_p=s.search.top_p,
+                                  allow_native_decide=s.lean.allow_native_decide),
+            attempts=1, deadline_s=max(0.1, budget), automation=(), slots=s.lean.slots,
+            check_timeout_s=min(s.lean.check_timeout_s, budget), allowed_axioms=tuple(s.lean.allowed_axioms),
+            allow_native_decide=s.lean.allow_native_decide, transcript_dir=None,
+        )
+        result = await Search(target, checker, cfg, generator=gen, family=fam).run()
+        if result.status is SearchStatus.PROVED and result.proof is not None and not result.proof.helpers:
+            if result.proof.proof not in exclude:
+                return [result.proof.proof]
+        return []
+
+    async def aclose(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        children: list = [*self._checkers.values()]
+        if self._generator is not None:
+            children.append(self._generator)
+        self._checkers.clear()
+        for child in children:
+            try:
+                await child.aclose()
+            except Exception as exc:  # closing one child must not leak the others
+                log.warning("closing %s failed: %s", type(child).__name__, exc)
