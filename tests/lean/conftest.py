@@ -67,7 +67,7 @@ def make_target(
 ) -> Target:
     """The declaration ``name`` of ``text`` (from its keyword to the next blank line or the end). For a
     SORRY target, the first `sorry` of the declaration is the target and the rest count as other sorries."""
-    m = re.search(rf"^[ \t]*(?:theorem|lemma|example|def)\s+{re.escape(name)}\b", text, re.M)
+    m = re.search(rf"^[ \t]*(?:theorem|lemma|example|def)\s+{re.escape(name)}(?![\w'.])", text, re.M)
     assert m is not None, name
     start = m.start() + (len(m.group(0)) - len(m.group(0).lstrip()))
     blank = text.find("\n\n", start)
