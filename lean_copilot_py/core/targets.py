@@ -229,6 +229,15 @@ def declarations(text: str) -> list[Decl]:
     return list(outline(text).decls)
 
 
+def command_starts(text: str) -> list[int]:
+    """Offsets where the top-level commands of ``text`` start (doc comments and attributes included)."""
+    o = outline(text)
+    try:
+        return [o.tokens[first].start for first, _ in _chunks(text, list(o.tokens))]
+    except Exception:
+        return []
+
+
 # --- targets ----------------------------------------------------------------------------------------
 
 
