@@ -1,0 +1,172 @@
+"""The composition root with injected seams: lazy checkers per Lake root, no-model fallback, goals for
+prompts and cache keys, the proof cache (re-verified hits), verify(), suggest_tactics(), aclose()."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from lean_copilot_py.core.cache import ProofCache, cache_key
+from lean_copilot_py.core.events import SearchStatus
+from lean_copilot_py.core.types import Candidate, Outcome, Pos, TargetKind
+from lean_copilot_py.engine import Engine, proof_start
+from lean_copilot_py.settings import Settings
+
+from .conftest import FakeChecker, FakeFamily, FakeGenerator, failed, final_reply, make_target, proved, thm
+
+
+def settings(tmp_path: Path, **search) -> Settings:
+    search.setdefault("automation", ["rfl", "omega"])
+    search.setdefault("attempts", 1)
+    return Settings.model_validate({
+        "search": search,
+        "paths": {"cache_dir": str(tmp_path / "cache")},
+        "model": {"backend": "none"},
+    })
+
+
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "lakefile.toml").write_text('name = "p"\n')
+    (root / "lean-toolchain").write_text("leanprover/lean4:v4.24.0\n")
+    return root
+
+
+def engine(tmp_path, checker, **kw):
+    roots: list[Path] = []
+
+    def factory(root: Path):
+        roots.append(root)
+        return checker
+
+    e = Engine(settings(tmp_path, **kw.pop("search", {})), checker_factory=factory, **kw)
+    return e, roots
+
+
+async def test_automation_only_when_no_model(tmp_path):
+    root = project(tmp_path)
+    target = make_target(path=root / "Foo.lean")
+    checker = FakeChecker(rule=lambda c: failed())
+    e, roots = engine(tmp_path, checker)
+    res = await e.search(target)
+    assert res.status is SearchStatus.FAILED and res.model_used is False
+    assert "no model configured" in res.reason and "automation only" in res.reason
+    assert roots == [root.resolve()]
+    await e.aclose()
+    assert checker.closed
+
+
+async def test_search_with_model_reads_goal_first(tmp_path):
+    root = project(tmp_path)
+    target = make_target(path=root / "Foo.lean")
+    checker = FakeChecker(rule=lambda c: proved() if "omega" in c.proof and "by\n  omega" != c.proof else failed())
+    gen = FakeGenerator(lambda req, n: final_reply(thm("simp\n  omega")))
+    e, _ = engine(tmp_path, checker, generator=gen, family=FakeFamily())
+    res = await e.search(target)
+    assert res.status is SearchStatus.PROVED and res.model_used
+    assert res.proof.proof == "by\n  simp\n  omega"
+    data = json.loads(res.transcript_path.with_suffix(".json").read_text())
+    assert data["target"]["goal"] == "n : Nat\n⊢ n + 0 = n"  # read from Lean before prompting
+    await e.aclose()
+    assert gen.closed and checker.closed
+
+
+async def test_model_server_down_automation_still_runs(tmp_path):
+    root = project(tmp_path)
+    target = make_target(path=root / "Foo.lean")
+    checker = FakeChecker(rule=lambda c: failed("omega could not prove the goal"))
+    gen = FakeGenerator(lambda req, n: ConnectionRefusedError("Connection refused"))
+    e, _ = engine(tmp_path, checker, generator=gen, family=FakeFamily())
+    res = await e.search(target, attempts=2)
+    assert res.model_used is False and "model unavailable" in res.reason
+    assert len(checker.calls) == 2  # rfl and omega were still tried
+
+
+async def test_cache_hit_is_reverified(tmp_path):
+    root = project(tmp_path)
+    target = make_target(path=root / "Foo.lean")
+    checker = FakeChecker()  # proves anything with omega
+    e, _ = engine(tmp_path, checker)
+    first = await e.search(target)
+    assert first.status is SearchStatus.PROVED and not first.from_cache
+    assert json.loads((tmp_path / "cache" / "proofs.json").read_text())["entries"]
+    await e.aclose()
+
+    # a fresh engine (fresh process): the disk entry is used only after Lean accepts it again
+    checker2 = FakeChecker()
+    e2, _ = engine(tmp_path, checker2)
+    hit = await e2.search(target)
+    assert hit.status is SearchStatus.PROVED and hit.from_cache and hit.proof.proof == "by\n  omega"
+    assert checker2.checked_proofs() == ["by\n  omega"]  # exactly one re-verification, no portfolio run
+
+    # Lean no longer accepts it (a definition changed): the entry is dropped and a real search runs
+    checker3 = FakeChecker(rule=lambda c: failed())
+    e3, _ = engine(tmp_path, checker3)
+    miss = await e3.search(target)
+    assert not miss.from_cache and miss.status is SearchStatus.FAILED
+    assert json.loads((tmp_path / "cache" / "proofs.json").read_text())["entries"] == {}
+
+
+async def test_tampered_cache_file_cannot_smuggle_a_proof(tmp_path):
+    root = project(tmp_path)
+    target = make_target(path=root / "Foo.lean", goal="n : Nat\n⊢ n + 0 = n")
+    cache = ProofCache(tmp_path / "cache")
+    await cache.put(cache_key(target, "leanprover/lean4:v4.24.0"), Candidate("by\n  sorry"))
+    checker = FakeChecker(rule=lambda c: proved())  # even a lying checker: strict screening refuses `sorry`
+    e, _ = engine(tmp_path, checker, search={"automation": []})
+    res = await e.search(target)
+    assert not res.from_cache and res.status is not SearchStatus.PROVED
+    assert "by\n  sorry" not in checker.checked_proofs()
+
+
+def test_cache_key_parts():
+    t = make_target(goal="n : Nat\n⊢ n + 0 = n")
+    assert cache_key(t, "a") != cache_key(t, "b")
+    other = make_target(text="import Mathlib\nopen Nat\n\ntheorem foo (n : Nat) : n + 0 = n := by\n  sorry\n",
+                        goal=t.goal)
+    assert cache_key(t, "a") != cache_key(other, "a")  # a different file prefix
+    spaced = make_target(goal="n : Nat\n⊢  n + 0 = n ")
+    assert cache_key(t, "a") == cache_key(spaced, "a")
+
+
+async def test_corrupt_cache_file_is_empty(tmp_path):
+    (tmp_path / "proofs.json").write_text("{not json")
+    c = ProofCache(tmp_path)
+    assert await c.get("x") is None
+    await c.put("x", Candidate("by\n  rfl", origin="automation:rfl"))
+    assert (await ProofCache(tmp_path).get("x")).proof == "by\n  rfl"
+
+
+async def test_verify_is_strict(tmp_path):
+    checker = FakeChecker(rule=lambda c: proved())
+    e, _ = engine(tmp_path, checker)
+    t = make_target()
+    assert (await e.verify(t, Candidate("by\n  exact?"))).outcome is Outcome.REFUSED
+    assert (await e.verify(t, Candidate("by\n  simp"))).proved
+    checker.rule = lambda c: proved().__class__(Outcome.PROVED, axioms=("sorryAx",))
+    assert (await e.verify(t, Candidate("by\n  simp"))).outcome is Outcome.FAILED
+    assert len(checker.calls) == 2
+
+
+async def test_suggest_tactics_at_cursor(tmp_path):
+    from lean_copilot_py.core.types import LeanMessage, Severity, Span, Verdict
+
+    root = project(tmp_path)
+    text = "theorem foo (n : Nat) : n + 0 = n ∧ True := by\n  constructor\n  \n"
+    unsolved = Verdict(Outcome.INCOMPLETE,
+                       messages=(LeanMessage(Severity.ERROR, Span(Pos(0, 0), Pos(0, 1)), "unsolved goals", True),))
+
+    def rule(c):
+        return {"omega": unsolved, "simp": proved()}.get(c.proof.strip(), failed())
+
+    checker = FakeChecker(rule=rule)
+    e, _ = engine(tmp_path, checker, search={"automation": ["rfl", "simp", "omega"]})
+    out = await e.suggest_tactics(root / "Foo.lean", text, Pos(2, 2), budget_s=5)
+    assert out == ["simp", "omega"]
+
+
+def test_proof_start_after_by():
+    t = make_target()
+    assert proof_start(t) == Pos(3, 2)  # the first tactic after `by`
+    assert proof_start(make_target(kind=TargetKind.SORRY)) == Pos(3, 2)
