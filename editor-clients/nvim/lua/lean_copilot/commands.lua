@@ -1,0 +1,144 @@
+-- :LeanCopilot prove|fill|cancel|transcript|suggest|accept|restart|status, built on
+-- workspace/executeCommand with the server's leanCopilot.* commands.
+local client_mod = require("lean_copilot.client")
+local util = require("lean_copilot.util")
+
+local M = {}
+
+---@class LeanCopilotResult
+---@field status "proved"|"failed"|"cancelled"|"changed"|"error"
+---@field searchId string|nil
+---@field message string|nil
+
+---@alias LeanCopilotCallback fun(err: table|nil, result: LeanCopilotResult|nil)
+
+local LEVELS = {
+  proved = vim.log.levels.INFO,
+  failed = vim.log.levels.WARN,
+  changed = vim.log.levels.WARN,
+  error = vim.log.levels.ERROR,
+}
+
+--- Tells the user how a search ended; a cancelled search stays quiet (the user asked for it).
+---@param err table|nil
+---@param result LeanCopilotResult|nil
+function M.report(err, result)
+  if err then
+    util.notify(err.message or vim.inspect(err), vim.log.levels.ERROR)
+  elseif type(result) == "table" and LEVELS[result.status] then
+    util.notify(result.message or result.status, LEVELS[result.status])
+  end
+end
+
+---@param bufnr integer
+---@return table|nil
+local function client_for(bufnr)
+  local clients = util.clients(client_mod.NAME, bufnr)
+  if #clients == 0 then clients = util.clients(client_mod.NAME) end
+  if #clients == 0 then
+    util.notify("no lean-copilot server attached (is this a Lean file? see :checkhealth lean_copilot)", vim.log.levels.WARN)
+    return nil
+  end
+  return clients[1]
+end
+
+--- Sends workspace/executeCommand; `on_result` (default: report) gets the server's result.
+---@param bufnr integer
+---@param command string
+---@param arguments table
+---@param on_result LeanCopilotCallback|nil
+---@return boolean sent
+function M.execute(bufnr, command, arguments, on_result)
+  local client = client_for(bufnr)
+  if not client then return false end
+  local callback = on_result or M.report
+  util.request(client, "workspace/executeCommand", { command = command, arguments = arguments },
+    function(err, result) callback(err, result) end, bufnr)
+  return true
+end
+
+--- {uri, line, character} of the cursor, in the client's position encoding.
+---@param client table
+---@return table
+local function cursor_target(client)
+  local params = vim.lsp.util.make_position_params(0, client.offset_encoding)
+  return { uri = params.textDocument.uri, line = params.position.line, character = params.position.character }
+end
+
+---@param on_result LeanCopilotCallback|nil
+---@return boolean
+function M.prove(on_result)
+  local bufnr = vim.api.nvim_get_current_buf()
+  local client = client_for(bufnr)
+  if not client then return false end
+  util.notify("searching for a proof…")
+  return M.execute(bufnr, "leanCopilot.prove", { cursor_target(client) }, on_result)
+end
+
+---@param on_result LeanCopilotCallback|nil
+---@return boolean
+function M.fill_sorry(on_result)
+  local bufnr = vim.api.nvim_get_current_buf()
+  local client = client_for(bufnr)
+  if not client then return false end
+  return M.execute(bufnr, "leanCopilot.fillSorry", { cursor_target(client) }, on_result)
+end
+
+---@param on_result LeanCopilotCallback|nil
+---@return boolean
+function M.fill_all(on_result)
+  local bufnr = vim.api.nvim_get_current_buf()
+  util.notify("filling every sorry in this file…")
+  return M.execute(bufnr, "leanCopilot.fillAllSorries", { { uri = vim.uri_from_bufnr(bufnr) } }, on_result)
+end
+
+---@return boolean
+function M.cancel()
+  return M.execute(vim.api.nvim_get_current_buf(), "leanCopilot.cancel", {}, function(err)
+    if err then M.report(err, nil) end
+  end)
+end
+
+---@return boolean
+function M.transcript()
+  return M.execute(vim.api.nvim_get_current_buf(), "leanCopilot.showTranscript", {}, function(err)
+    if err then M.report(err, nil) end
+  end)
+end
+
+---@type table<string, fun()>
+M.subcommands = {
+  prove = function() M.prove() end,
+  fill = function() M.fill_all() end,
+  fillsorry = function() M.fill_sorry() end,
+  cancel = function() M.cancel() end,
+  transcript = function() M.transcript() end,
+  suggest = function() require("lean_copilot.inline").request(vim.api.nvim_get_current_buf()) end,
+  accept = function() require("lean_copilot.inline").accept(vim.api.nvim_get_current_buf()) end,
+  restart = function()
+    client_mod.stop_all()
+    vim.defer_fn(function() require("lean_copilot").attach_all() end, 500)
+  end,
+  status = function() util.notify(require("lean_copilot.handlers").statusline()) end,
+}
+
+---@param args string
+function M.dispatch(args)
+  local name = vim.trim(args or "")
+  if name == "" then name = "prove" end
+  local fn = M.subcommands[name]
+  if not fn then
+    util.notify("unknown subcommand '" .. name .. "'", vim.log.levels.ERROR)
+    return
+  end
+  fn()
+end
+
+---@return string[]
+function M.complete(arg_lead)
+  local names = vim.tbl_keys(M.subcommands)
+  table.sort(names)
+  return vim.tbl_filter(function(n) return vim.startswith(n, arg_lead) end, names)
+end
+
+return M

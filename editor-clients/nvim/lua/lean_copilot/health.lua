@@ -1,0 +1,64 @@
+-- :checkhealth lean_copilot. Neovim 0.10+ has vim.health.start/ok/…; 0.7–0.9 the report_* names.
+local config = require("lean_copilot.config")
+local util = require("lean_copilot.util")
+
+local M = {}
+
+---@return table
+local function reporter()
+  local h = vim.health or require("health")
+  return {
+    start = h.start or h.report_start,
+    ok = h.ok or h.report_ok,
+    info = h.info or h.report_info,
+    warn = h.warn or h.report_warn,
+    error = h.error or h.report_error,
+  }
+end
+
+function M.check()
+  local report = reporter()
+  report.start("lean-copilot")
+  if vim.fn.has("nvim-0.7") == 1 then
+    report.ok("Neovim " .. tostring(vim.version().major) .. "." .. tostring(vim.version().minor))
+  else
+    report.error("Neovim 0.7 or newer is required")
+  end
+  if not require("lean_copilot")._setup_done then
+    report.warn("require('lean_copilot').setup({...}) has not been called: no buffer will attach")
+  end
+
+  local cmd = config.server_cmd(config.current)
+  if vim.fn.executable(cmd[1]) == 1 then
+    report.ok("server command found: " .. table.concat(cmd, " "))
+    if cmd[2] == "-m" then
+      local out = vim.fn.system({ cmd[1], "-c", "import lean_copilot_py, sys; sys.stdout.write(lean_copilot_py.__version__)" })
+      if vim.v.shell_error == 0 then
+        report.ok("lean_copilot_py " .. out .. " importable by " .. cmd[1])
+      else
+        report.error("lean_copilot_py is not installed for " .. cmd[1], { "pip install lean-copilot-py" })
+      end
+    end
+  else
+    report.error("server command not executable: " .. cmd[1],
+      { "pip install lean-copilot-py, or set cmd / python in setup({...})" })
+  end
+
+  if vim.fn.executable("lake") == 1 then
+    report.ok("lake found")
+  else
+    report.warn("lake not on PATH: the server checks proofs with `lake serve` unless settings.lean.server_command is set")
+  end
+
+  local clients = util.clients(require("lean_copilot.client").NAME)
+  if #clients > 0 then
+    for _, c in ipairs(clients) do
+      report.ok(("client %d running (root %s)"):format(c.id, tostring(c.config.root_dir)))
+    end
+  else
+    report.info("no lean-copilot client running (open a .lean file)")
+  end
+  report.info(require("lean_copilot.handlers").statusline())
+end
+
+return M

@@ -1,0 +1,13 @@
+-- Minimal Neovim config for the e2e: only our plugin, the server command from the environment.
+-- Run as: nvim --headless --clean -u tests/e2e/nvim/minimal_init.lua ...
+local repo = vim.env.LEAN_COPILOT_REPO or vim.fn.getcwd()
+vim.opt.runtimepath:prepend(repo .. "/editor-clients/nvim")
+vim.opt.swapfile = false
+vim.opt.shadafile = "NONE"
+vim.cmd("runtime plugin/lean_copilot.lua")
+
+local cmd = vim.env.LEAN_COPILOT_SERVER_CMD and vim.fn.json_decode(vim.env.LEAN_COPILOT_SERVER_CMD) or nil
+require("lean_copilot").setup({
+  cmd = cmd,
+  inline = { enabled = true, auto_trigger = false },
+})
