@@ -1,0 +1,169 @@
+"""LeanChecker under faults and load: timeouts, crashed workers, a dying server, cancellation, parallel
+slots; plus goals_at and whole-document checks."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+from lean_copilot_py.core.types import Candidate, Outcome, Pos
+from lean_copilot_py.lean import LeanChecker
+from lean_copilot_py.settings import LeanSettings
+from tests.fakes.lean_script import Rule, Script, proved, read_log, write_script
+
+from .conftest import make_target
+
+TEXT = "import Std\n\ntheorem t (n : Nat) : n + 0 = n := by\n  sorry\n"
+
+
+def opens_and_closes(log_path: Path) -> tuple[int, int]:
+    log = read_log(log_path)
+    return (
+        sum(e.get("method") == "textDocument/didOpen" for e in log),
+        sum(e.get("method") == "textDocument/didClose" for e in log),
+    )
+
+
+async def test_hang_times_out_and_the_slot_recovers(make_checker, log_path):
+    checker = await make_checker(Script(rules=[Rule(pattern=r"loop_forever", hang=True), proved(r"simp")]), slots=1)
+    target = make_target(TEXT, "t")
+    started = time.monotonic()
+    v = await checker.check(target, Candidate("by\n  loop_forever"), timeout=1.0)
+    assert v.outcome is Outcome.TIMEOUT
+    assert time.monotonic() - started < 5.0
+    v = await checker.check(target, Candidate("by\n  simp"))
+    assert v.outcome is Outcome.PROVED, v.reason
+    # the stuck worker was closed and the slot reopened, not reused while busy
+    assert opens_and_closes(log_path) == (2, 1)
+
+
+async def test_settings_timeout_applies_without_argument(make_checker):
+    checker = await make_checker(Script(rules=[Rule(pattern=r"slow", delay_s=5.0)]), check_timeout_s=0.5)
+    v = await checker.check(make_target(TEXT, "t"), Candidate("by\n  slow"))
+    assert v.outcome is Outcome.TIMEOUT
+
+
+async def test_worker_crash_is_crashed_and_the_next_check_works(make_checker):
+    checker = await make_checker(Script(rules=[Rule(pattern=r"boom", crash=True), proved(r"simp")]), slots=1)
+    target = make_target(TEXT, "t")
+    v = await checker.check(target, Candidate("by\n  boom"))
+    assert v.outcome is Outcome.CRASHED
+    assert "crash" in v.reason
+    v = await checker.check(target, Candidate("by\n  simp"))
+    assert v.outcome is Outcome.PROVED, v.reason
+    assert checker.restarts == 0  # only the worker died, the server lived on
+
+
+async def test_server_death_is_crashed_and_the_server_restarts(make_checker):
+    checker = await make_checker(Script(rules=[Rule(pattern=r"die", exit_server=True), proved(r"simp")]))
+    target = make_target(TEXT, "t")
+    v = await checker.check(target, Candidate("by\n  die"))
+    assert v.outcome is Outcome.CRASHED
+    assert "died" in v.reason
+    v = await checker.check(target, Candidate("by\n  simp"))
+    assert v.outcome is Outcome.PROVED, v.reason
+    assert checker.restarts == 1
+
+
+async def test_cancelled_check_leaves_the_pool_usable(make_checker):
+    checker = await make_checker(Script(rules=[Rule(pattern=r"slow", delay_s=30.0), proved(r"simp")]), slots=1)
+    target = make_target(TEXT, "t")
+    task = asyncio.create_task(checker.check(target, Candidate("by\n  slow")))
+    await asyncio.sleep(0.8)
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass
+    else:
+        raise AssertionError("the check should have been cancelled")
+    v = await asyncio.wait_for(checker.check(target, Candidate("by\n  simp")), 10)
+    assert v.outcome is Outcome.PROVED
+
+
+async def test_checks_run_in_parallel_across_slots(make_checker):
+    checker = await make_checker(Script(rules=[proved(r"simp", delay_s=1.0)]), slots=4)
+    target = make_target(TEXT, "t")
+    await checker.check(target, Candidate("by\n  simp"))  # start the server, open one slot
+    started = time.monotonic()
+    verdicts = await asyncio.gather(*(checker.check(target, Candidate(f"by\n  simp -- {i}")) for i in range(4)))
+    elapsed = time.monotonic() - started
+    assert all(v.outcome is Outcome.PROVED for v in verdicts)
+    assert elapsed < 3.0, f"4 checks of 1 s each on 4 slots took {elapsed:.1f} s"
+
+
+async def test_one_slot_serialises_checks(make_checker):
+    checker = await make_checker(Script(rules=[proved(r"simp", delay_s=0.5)]), slots=1)
+    target = make_target(TEXT, "t")
+    await checker.check(target, Candidate("by\n  simp"))
+    started = time.monotonic()
+    await asyncio.gather(*(checker.check(target, Candidate(f"by\n  simp -- {i}")) for i in range(3)))
+    assert time.monotonic() - started >= 1.4
+
+
+async def test_header_is_elaborated_once_per_slot(make_checker, log_path):
+    checker = await make_checker(Script(rules=[proved(r"simp")], header_delay_s=1.0), slots=1)
+    target = make_target(TEXT, "t")
+    await checker.check(target, Candidate("by\n  simp"))
+    started = time.monotonic()
+    for i in range(3):
+        assert (await checker.check(target, Candidate(f"by\n  simp -- {i}"))).proved
+    assert time.monotonic() - started < 1.0  # warm: no import cost after the first check
+    opens, _ = opens_and_closes(log_path)
+    assert opens == 1
+    did_open = next(e for e in read_log(log_path) if e.get("method") == "textDocument/didOpen")
+    assert did_open["params"]["dependencyBuildMode"] == "once"
+
+
+async def test_script_edited_mid_run_is_picked_up(make_checker, script_path):
+    checker = await make_checker(Script(rules=[proved(r"simp")]))
+    target = make_target(TEXT, "t")
+    assert (await checker.check(target, Candidate("by\n  simp"))).proved
+    write_script(script_path, Script(rules=[Rule(pattern=r"simp", crash=True)]))
+    assert (await checker.check(target, Candidate("by\n  simp -- again"))).outcome is Outcome.CRASHED
+
+
+async def test_goals_at(make_checker):
+    text = "import Std\n\ntheorem g (a b : Nat) (h : a = b) : b = a := by\n  skip\n  sorry\n"
+    checker = await make_checker(Script(rules=[unsolved_rule()]))
+    goals = await checker.goals_at(Path("Proj/G.lean"), text, Pos(4, 3))
+    assert goals == ["a b : Nat\nh : a = b\n⊢ b = a"]
+    assert await checker.goals_at(Path("Proj/G.lean"), text, Pos(0, 2)) is None  # not in a proof
+
+
+def unsolved_rule() -> Rule:
+    return Rule(pattern=r"skip", unsolved=True)
+
+
+async def test_check_document(make_checker):
+    checker = await make_checker(Script(rules=[proved(r"simp"), Rule(pattern=r"omega", diagnostics=[])]))
+    good = "import Std\n\ntheorem a : True := by\n  simp\n"
+    assert (await checker.check_document(Path("A.lean"), good)).outcome is Outcome.PROVED
+    bad = good + "\ntheorem b : 1 = 2 := by\n  nope\n"
+    v = await checker.check_document(Path("A.lean"), bad)
+    assert v.outcome is Outcome.FAILED
+    assert v.messages[0].span.start.line == 5  # the document's own coordinates
+    sorry = good + "\ntheorem c : True := by\n  sorry\n"
+    assert (await checker.check_document(Path("A.lean"), sorry)).outcome is Outcome.INCOMPLETE
+
+
+async def test_unstartable_server_is_crashed_not_raised(project):
+    settings = LeanSettings(server_command=["/nonexistent/lake-binary", "serve"], startup_timeout_s=5)
+    checker = LeanChecker(project, settings)
+    try:
+        v = await checker.check(make_target(TEXT, "t"), Candidate("by\n  simp"))
+        assert v.outcome is Outcome.CRASHED
+        assert "could not start Lean" in v.reason
+        assert await checker.goals_at(Path("x.lean"), TEXT, Pos(3, 2)) is None
+    finally:
+        await checker.aclose()
+
+
+async def test_aclose_kills_the_server(make_checker):
+    checker = await make_checker(Script(rules=[proved(r"simp")]))
+    assert (await checker.check(make_target(TEXT, "t"), Candidate("by\n  simp"))).proved
+    client = checker._client
+    assert client is not None and client.alive
+    await checker.aclose()
+    assert not client.alive
