@@ -16,12 +16,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
 from rich.console import Console
 
+from ..core.types import LeanMessage, Verdict
 from ..project import LeanProject, discover, find_lake_root, lake_on_path
 from ..settings import Settings, load_settings
 from .collect import PathProblem, display_name, lean_files
@@ -69,15 +71,20 @@ def build_wiring(settings: Settings, project: LeanProject | None) -> Wiring:
 
 
 def document_checker(settings: Settings, engine: object) -> DocumentChecker | None:
-    """The whole-file check used before saving: the engine's if it has one, else Kimina's."""
-    check = getattr(engine, "check_document", None)
-    if callable(check):
-        return check  # type: ignore[no-any-return]
-    if checker_kind(settings) == "kimina":
-        from ..lean.kimina import KiminaChecker
+    """The whole-file check used before saving: the check_document of the engine's checker for that file
+    (LeanChecker and KiminaChecker both have one), so no second Lean server is started."""
+    checker_for = getattr(engine, "checker_for", None)
+    if not callable(checker_for):
+        return None
 
-        return KiminaChecker.from_settings(settings).document_messages
-    return None
+    async def check(path: Path, text: str) -> Verdict | Sequence[LeanMessage]:
+        checker = await checker_for(path)
+        fn = getattr(checker, "check_document", None)
+        if fn is None:
+            raise RuntimeError(f"{type(checker).__name__} cannot check a whole document")
+        return await fn(path, text)
+
+    return check
 
 
 def _explain_no_lean(path: Path, err: TextIO) -> None:
@@ -141,6 +148,7 @@ async def prove(args: argparse.Namespace, out: TextIO, err: TextIO, wiring: Wiri
 async def _run(args: argparse.Namespace, out: TextIO, err: TextIO, settings: Settings, files: list[Path],
                wiring: Wiring, previous: Report | None, report_path: Path | None, paths: list[Path]) -> int:
     use_model = not args.no_model and settings.model.backend != "none"
+    note = "--no-model" if args.no_model else ("model.backend = \"none\"" if not use_model else "")
     jobs: list[FileJob] = []
     keys: set[tuple[str, str, str, int]] = set()
     for f in files:
@@ -162,7 +170,7 @@ async def _run(args: argparse.Namespace, out: TextIO, err: TextIO, settings: Set
         jobs.append(job)
 
     report = Report(paths=[str(p) for p in paths], use_model=use_model, write=args.write,
-                    model={"backend": settings.model.backend, "name": settings.model.name, "used": None, "note": ""})
+                    model={"backend": settings.model.backend, "name": settings.model.name, "used": None, "note": note})
     if previous is not None and args.line is None:
         report.targets = list(previous.targets)  # targets proved and written earlier no longer appear in the files
         keys.update(r.key for r in previous.targets)

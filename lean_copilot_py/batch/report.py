@@ -136,7 +136,7 @@ class Report:
                  + f" ({t['time_s']:.1f}s of search)."]
         used = self.model.get("used")
         if not self.use_model:
-            lines.append("Model: not used (--no-model): automation only.")
+            lines.append(f"Model: not used ({self.model.get('note') or 'not requested'}): automation only.")
         elif used is False:
             note = self.model.get("note") or "no model endpoint was configured or reachable"
             lines.append(f"Model: not used ({note}): automation only.")

@@ -12,11 +12,21 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..core.types import LeanMessage, Severity
+from ..core.types import LeanMessage, Outcome, Severity, Verdict
 
-# Checks a whole document (the edited file as it would be saved) and returns every message Lean logged.
-# Raising means "could not check", which refuses the write like a failed check does.
-DocumentChecker = Callable[[Path, str], Awaitable[Sequence[LeanMessage]]]
+# Checks a whole document (the edited file as it would be saved): LeanChecker.check_document's Verdict, or
+# the list of every message Lean logged. Raising, TIMEOUT or CRASHED mean "could not check", which refuses
+# the write like a failed check does.
+DocumentChecker = Callable[[Path, str], Awaitable[Verdict | Sequence[LeanMessage]]]
+
+
+async def document_messages(check: DocumentChecker, path: Path, text: str) -> Sequence[LeanMessage]:
+    result = await check(path, text)
+    if isinstance(result, Verdict):
+        if result.outcome in (Outcome.TIMEOUT, Outcome.CRASHED):
+            raise RuntimeError(result.reason or result.outcome.value)
+        return result.messages
+    return result
 
 
 @dataclass(frozen=True)
@@ -118,8 +128,8 @@ async def checked_write(snap: Snapshot, new_text: str, check: DocumentChecker | 
     if check is None:
         raise WriteRefused("check-failed", "no whole-file Lean check is available, so nothing is written")
     try:
-        before = await check(snap.path, snap.text)
-        after = await check(snap.path, new_text)
+        before = await document_messages(check, snap.path, snap.text)
+        after = await document_messages(check, snap.path, new_text)
     except Exception as exc:  # the checker's failure modes are many; any of them means "not verified"
         raise WriteRefused("check-failed", f"the whole-file Lean check could not run: {exc}") from exc
     fresh = new_errors(before, after)

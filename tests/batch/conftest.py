@@ -10,7 +10,7 @@ from lean_copilot_py.cli import _build_parser
 
 from .fakes import FakeEngine, find_targets, no_errors_checker
 
-BASIC = """/-! test file -/
+BASIC = """-- test file (a line comment: tests/fakes/fake_lean.py merges a `/-! -/` module doc into the next command)
 
 namespace T
 
