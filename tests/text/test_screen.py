@@ -1,0 +1,102 @@
+"""Screening: every refused construct, hiding tricks, and innocent words left alone."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lean_copilot_py.core import Finding, screen
+
+REFUSED = {
+    "#eval 1": "#eval", "#exit": "#exit", "#print axioms foo": "#print", "#check Nat": "#check",
+    "run_cmd pure ()": "run_cmd", "by run_tac pure ()": "run_tac", "run_elab pure ()": "run_elab",
+    "run_meta pure ()": "run_meta", "by_elab pure ()": "by_elab", "elab \"x\" : tactic => pure ()": "elab",
+    "elab_rules : tactic | _ => pure ()": "elab_rules", "macro \"x\" : tactic => `(tactic| rfl)": "macro",
+    "macro_rules | `(x) => `(y)": "macro_rules", "syntax \"x\" : tactic": "syntax",
+    "notation \"⊤⊤\" => True": "notation", "infixl:65 \" +++ \" => f": "infixl", "infix:50 \" ~ \" => f": "infix",
+    "initialize foo : IO.Ref Nat ← IO.mkRef 0": "initialize", "builtin_initialize pure ()": "builtin_initialize",
+    "axiom cheat : False": "axiom", "opaque x : Nat": "opaque", "unsafe def f := 1": "unsafe",
+    "@[implemented_by g] def f := 1": "attribute", "@[extern \"c\"] def f := 1": "attribute",
+    "@[simp, command_elab foo] def f := 1": "attribute", "import Mathlib": "import",
+    "attribute [simp] foo": "attribute", "set_option debug.skipKernelTC true in rfl": "set_option",
+    "set_option kernel.x 1": "set_option", "set_option trace.Meta.synthInstance true": "set_option",
+    "by sorry": "sorry", "by admit": "sorry", "exact sorryAx _": "sorryAx", "by native_decide": "native_decide",
+    "Lean.ofReduceBool a b h": "native_decide", "by decide +native": "native_decide", "by exact?": "search",
+    "by apply?": "search", "by rw?": "search", "by simp?": "search", "by aesop?": "search", "by hint": "search",
+    "by simp_all?": "search", "variable (h : False)": "variable", "namespace Foo": "namespace",
+    "/- unterminated": "lexical", '"unterminated': "lexical", "x //- -/ rfl": "comment",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("src", "rule"), sorted(REFUSED.items()))
+def test_each_rule_refuses(src: str, rule: str) -> None:
+    found = screen(src)
+    assert rule in {f.rule for f in found}, found
+    assert all(isinstance(f, Finding) and f.message for f in found)
+
+
+HIDDEN = [
+    "/- -/ #eval 1",
+    "/- /- -/ -/ #eval 1",
+    "/- /- nested -/ still comment -/ run_cmd pure ()",
+    '"-- in a string" #eval 1',
+    '"/- in a string" #eval 1 -- -/',
+    "set_option  /- c -/  debug.skipKernelTC true in rfl",
+    "set_option «debug».skipKernelTC true in rfl",
+    'throwError "{by run_tac pure ()}"',
+    's!"{(by sorry : True)}"',
+    "exact «sorryAx» _",
+    "rfl\n#exit",
+    'r#""# #eval 1',
+]
+
+
+@pytest.mark.parametrize("src", HIDDEN)
+def test_tricks_do_not_slip_through(src: str) -> None:
+    assert screen(src), src
+
+
+INNOCENT = [
+    "by\n  simp -- no sorry needed, no #eval\n  omega",
+    "by\n  /- we avoid native_decide and #exit here -/\n  decide",
+    'theorem t : "sorry #eval" = "sorry #eval" := rfl',
+    "by exact (xs.find? p).isSome",
+    "«#eval»",
+    "set_option maxHeartbeats 400000 in\nby simp",
+    "@[simp] theorem foo : 1 + 1 = 2 := rfl",
+    "by\n  induction n with\n  | zero => rfl\n  | succ k ih => simp [ih]; omega",
+    "fun ⟨a, b⟩ => ⟨b, a⟩",
+    "by decide",
+    "#v[1, 2]",
+]
+
+
+@pytest.mark.parametrize("src", INNOCENT)
+def test_good_proofs_are_admissible(src: str) -> None:
+    assert screen(src) == []
+
+
+def test_flags_relax_only_their_rule() -> None:
+    assert screen("by sorry", allow_sorry=True) == []
+    assert screen("by exact?", allow_search_tactics=True) == []
+    assert screen("by native_decide", allow_native_decide=True) == []
+    assert screen("by sorry\n#eval 1", allow_sorry=True)[0].rule == "#eval"
+
+
+def test_offsets_point_at_the_offender() -> None:
+    src = "by\n  simp\n  sorry"
+    (f,) = screen(src)
+    assert src[f.offset :].startswith("sorry") and f.pos(src).line == 2
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=60))
+def test_never_raises(src: str) -> None:
+    assert isinstance(screen(src), list)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_characters="-/\"\\'«`{}r"), max_size=30))
+def test_eval_after_any_innocent_prefix_is_seen(prefix: str) -> None:
+    assert any(f.rule == "#eval" for f in screen(prefix + "\n#eval 1"))
