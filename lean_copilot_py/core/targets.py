@@ -63,6 +63,14 @@ def _col(text: str, offset: int) -> int:
     return offset - (text.rfind("\n", 0, offset) + 1)
 
 
+def _line_indent(text: str, offset: int) -> int:
+    """Indentation of the line holding ``offset``: where continuation lines are measured from (the keyword's
+    own column when, as usual, it starts its line; not when `@[simp] private` precede it on that line)."""
+    line_start = text.rfind("\n", 0, offset) + 1
+    line = text[line_start:offset]
+    return len(line) - len(line.lstrip(" \t"))
+
+
 def _line_start(text: str, toks: list[Token], i: int) -> bool:
     """No significant token before ``toks[i]`` on its line."""
     return i == 0 or "\n" in text[toks[i - 1].end : toks[i].start]
@@ -263,7 +271,7 @@ def _make(path: Path, o: Outline, d: Decl, kind: TargetKind, start: int, end: in
         decl_span=Span(offset_to_pos(text, d.start), offset_to_pos(text, max(d.end, end))),
         header=text[d.start : header_end],
         proof_span=Span(offset_to_pos(text, start), offset_to_pos(text, end)),
-        indent=_col(text, d.keyword_start),
+        indent=_line_indent(text, d.keyword_start),
         other_sorries=others,
     )
 

@@ -1,0 +1,150 @@
+"""Targets from text: declarations, sorries, cursor positions, names, unicode and line endings."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from lean_copilot_py.core.targets import (
+    cursor_target,
+    declaration_target,
+    find_targets,
+    in_tactic_position,
+    target_at,
+)
+from lean_copilot_py.core.types import Pos, TargetKind, pos_to_offset
+
+P = Path("T.lean")
+PROJECT = Path(__file__).resolve().parents[2] / "lean-project" / "LeanProject"
+
+SRC = """import Mathlib
+/-! module doc with a sorry word -/
+namespace Outer
+section S
+variable (x : Nat)
+
+/-- doc -/
+@[simp] private theorem a_zero (n : ℕ) : n + 0 = n := by
+  sorry
+
+lemma term_sorry (n : Nat) : n = n := sorry
+
+theorem nested (n : Nat) : n + 0 = n ∧ True := by
+  have h : n + 0 = n := by sorry
+  exact ⟨h, sorry⟩
+
+def withLet (n : Nat) : let m := n; m = n := by
+  sorry
+end S
+namespace Inner.Deep
+example : 1 = 1 := by sorry
+theorem _root_.top (n : Nat) : n = n := by
+  sorry
+end Inner.Deep
+theorem done (n : Nat) : n = n := rfl
+theorem missing (n : Nat) : n = n := by
+end Outer
+"""
+
+
+def span_text(t) -> str:
+    return t.text[pos_to_offset(t.text, t.proof_span.start) : pos_to_offset(t.text, t.proof_span.end)]
+
+
+def test_find_targets_kinds_names_and_spans() -> None:
+    ts = find_targets(P, SRC)
+    got = [(t.kind, t.full_name, span_text(t), t.other_sorries) for t in ts]
+    assert got == [
+        (TargetKind.DECLARATION, "Outer.a_zero", " by\n  sorry", 0),
+        (TargetKind.DECLARATION, "Outer.term_sorry", " sorry", 0),
+        (TargetKind.SORRY, "Outer.nested", "sorry", 1),
+        (TargetKind.SORRY, "Outer.nested", "sorry", 1),
+        (TargetKind.DECLARATION, "Outer.withLet", " by\n  sorry", 0),
+        (TargetKind.DECLARATION, "", " by sorry", 0),
+        (TargetKind.DECLARATION, "top", " by\n  sorry", 0),
+    ]
+
+
+def test_header_statement_indent_and_decl_span() -> None:
+    t = find_targets(P, SRC)[0]
+    assert t.header.startswith("/-- doc -/\n@[simp] private theorem a_zero")
+    assert t.header.endswith(": n + 0 = n :=")
+    assert t.statement.endswith("(n : ℕ) : n + 0 = n")
+    assert t.decl_name == "a_zero" and t.indent == 0
+    assert t.decl_span.start == Pos(6, 0) and t.decl_span.end == Pos(8, 7)
+    let = find_targets(P, SRC)[4]
+    assert let.header.endswith("let m := n; m = n :=")  # the `:=` inside `let` is not the proof's
+
+
+def test_target_at_prefers_the_sorry_under_the_cursor() -> None:
+    line = SRC.splitlines().index("  exact ⟨h, sorry⟩")
+    col = SRC.splitlines()[line].index("sorry")
+    for c in (col, col + 2, col + 5):
+        t = target_at(P, SRC, Pos(line, c))
+        assert t is not None and t.kind is TargetKind.SORRY and t.proof_span.start == Pos(line, col)
+
+
+def test_target_at_declaration_cases() -> None:
+    lines = SRC.splitlines()
+    t = target_at(P, SRC, Pos(lines.index("theorem nested (n : Nat) : n + 0 = n ∧ True := by"), 3))
+    assert t is not None and t.kind is TargetKind.DECLARATION and t.full_name == "Outer.nested"
+    assert target_at(P, SRC, Pos(lines.index("theorem done (n : Nat) : n = n := rfl"), 3)) is None
+    missing = target_at(P, SRC, Pos(lines.index("theorem missing (n : Nat) : n = n := by"), 3))
+    assert missing is not None and span_text(missing) == " by"
+    assert target_at(P, SRC, Pos(0, 3)) is None  # the import line
+    done = declaration_target(P, SRC, Pos(lines.index("theorem done (n : Nat) : n = n := rfl"), 3))
+    assert done is not None and span_text(done) == " rfl"
+
+
+def test_cursor_target_inside_by_blocks_only() -> None:
+    lines = SRC.splitlines()
+    line = lines.index("  have h : n + 0 = n := by sorry")
+    t = cursor_target(P, SRC, Pos(line, 2))
+    assert t is not None and t.kind is TargetKind.CURSOR and t.proof_span.start == t.proof_span.end == Pos(line, 2)
+    assert cursor_target(P, SRC, Pos(lines.index("lemma term_sorry (n : Nat) : n = n := sorry"), 5)) is None
+    assert cursor_target(P, SRC, Pos(1, 5)) is None
+
+
+def test_tactic_or_term_position() -> None:
+    ts = find_targets(P, SRC)
+    assert in_tactic_position(ts[2])  # `:= by sorry` inside `have`
+    assert not in_tactic_position(ts[3])  # `⟨h, sorry⟩`
+
+
+def test_crlf_tabs_and_astral_characters() -> None:
+    src = 'namespace N\r\n-- 😀 emoji\r\ntheorem t₁ (a : ℕ) :\t"😀".length = 1 := by sorry\r\nend N\r\n'
+    (t,) = find_targets(P, src)
+    assert t.kind is TargetKind.DECLARATION and t.full_name == "N.t₁"
+    assert span_text(t) == " by sorry"
+    assert t.proof_span.start == Pos(2, 38) and t.proof_span.end == Pos(2, 47)  # code points, not UTF-16
+
+
+@pytest.mark.parametrize("name", ["Basic.lean", "Lists.lean", "NumberTheory.lean"])
+def test_sample_project_files(name: str) -> None:
+    text = (PROJECT / name).read_text(encoding="utf-8")
+    ts = find_targets(PROJECT / name, text)
+    assert ts and all(t.full_name.startswith("LeanProject.") for t in ts)
+    assert len(ts) == sum(1 for line in text.splitlines() if line.rstrip().endswith("sorry"))
+    if name == "Lists.lean":
+        assert [t.kind for t in ts][-1] is TargetKind.SORRY and ts[-1].decl_name == "sumTo_formula"
+        assert in_tactic_position(ts[-1])
+
+
+def test_a_2000_line_file_is_fast_enough() -> None:
+    text = "\n".join([(PROJECT / "Lists.lean").read_text(encoding="utf-8")] * 100)
+    t0 = time.perf_counter()
+    ts = find_targets(P, text + "\n")
+    assert len(ts) == 300
+    assert time.perf_counter() - t0 < 2.0  # generous: shared CI cores; cached afterwards
+    t0 = time.perf_counter()
+    target_at(P, text + "\n", Pos(1000, 2))
+    assert time.perf_counter() - t0 < 0.05
+
+
+def test_garbage_never_raises() -> None:
+    for src in ["theorem", "theorem :=", ":= by sorry", "@[", "namespace", "end end end", "theorem x : («", ""]:
+        find_targets(P, src)
+        target_at(P, src, Pos(0, 3))
+        cursor_target(P, src, Pos(0, 3))
