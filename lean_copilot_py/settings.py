@@ -85,6 +85,16 @@ class PathsSettings(_Section):
     transcript_dir: Path | None = None  # default: <cache_dir>/transcripts
 
 
+class KiminaSettings(_Section):
+    """A Kimina Lean Server (project-numina/kimina-lean-server) as the checker instead of a local
+    `lake serve`: proofs are checked over HTTP by its Lean REPLs, in the server's own Lean environment."""
+
+    enabled: bool = False
+    url: str = "http://127.0.0.1:12332"  # base URL; requests go to <url>/api/check
+    api_key: str | None = None  # sent as `Authorization: Bearer <key>` when set
+    retries: int = Field(2, ge=0)  # on 429 (no free REPL), 5xx and connection errors, with backoff
+
+
 class Settings(_Section):
     model: ModelSettings = ModelSettings()
     vllm: VllmSettings = VllmSettings()
@@ -92,6 +102,7 @@ class Settings(_Section):
     lean: LeanSettings = LeanSettings()
     inline: InlineSettings = InlineSettings()
     paths: PathsSettings = PathsSettings()
+    kimina: KiminaSettings = KiminaSettings()
 
     @property
     def transcript_dir(self) -> Path:

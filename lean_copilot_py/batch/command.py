@@ -45,8 +45,10 @@ class Wiring:
 
 
 def checker_kind(settings: Settings) -> str:
-    # `lean.checker` is proposed to the lead; until it exists, the presence of a `kimina` section with a url
-    # is not enough on its own to switch checkers, so read the key defensively.
+    """"kimina" when `kimina.enabled` (or a future `lean.checker = "kimina"`), else "lean"."""
+    kimina = getattr(settings, "kimina", None)
+    if kimina is not None and kimina.enabled:
+        return "kimina"
     return str(getattr(settings.lean, "checker", "lean"))
 
 
