@@ -1,0 +1,126 @@
+"""Pinning model code to a target, and splicing the result back without touching anything else."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lean_copilot_py.core.pinning import extract_code, pin
+from lean_copilot_py.core.splice import spliced_document
+from lean_copilot_py.core.targets import find_targets
+from lean_copilot_py.core.types import Candidate, Target, TargetKind, pos_to_offset
+
+P = Path("T.lean")
+SRC = """namespace LeanProject
+
+theorem add_zero' (n : Nat) : n + 0 = n := by
+  sorry
+
+theorem sumTo_like (n : Nat) : n * 1 = n := by
+  induction n with
+  | zero => rfl
+  | succ k ih => sorry
+
+theorem term_hole (n : Nat) : n = n ∧ True := ⟨rfl, sorry⟩
+
+end LeanProject
+"""
+
+
+def targets() -> list[Target]:
+    return find_targets(P, SRC)
+
+
+def test_echoed_file_reduces_to_proof_and_helpers() -> None:
+    out = """Here is the proof.
+```lean4
+import Mathlib
+open Nat
+
+namespace LeanProject
+
+/-- a helper -/
+lemma helper (a : Nat) : a + 0 = a := rfl
+
+theorem add_zero' (n : Nat) : n + 0 = n := by
+  simp [helper]
+
+#print axioms add_zero'
+end LeanProject
+```"""
+    r = pin(targets()[0], out)
+    assert r.ok and r.candidate is not None
+    assert r.candidate.proof == "by\n  simp [helper]"
+    assert r.candidate.helpers == "open Nat\n\n/-- a helper -/\nlemma helper (a : Nat) : a + 0 = a := rfl"
+    assert "import" not in r.candidate.helpers and "#print" not in r.candidate.helpers
+
+
+def test_renamed_lemma_with_same_statement_is_accepted_modulo_layout() -> None:
+    out = "lemma my_name (n:Nat) :\n    n + 0 = n -- same\n  := by omega"
+    r = pin(targets()[0], out)
+    assert r.ok and r.candidate is not None and r.candidate.proof == "by omega"
+
+
+def test_statement_drift_is_refused_showing_both() -> None:
+    r = pin(targets()[0], "theorem add_zero' (n : Nat) : 0 + n = n := by simp")
+    assert not r.ok
+    assert "n + 0 = n" in r.refused and "0 + n = n" in r.refused
+
+
+def test_ascii_spellings_are_not_drift() -> None:
+    src = "theorem imp (p q : Prop) (hp : p) : q → p ∧ True := by\n  sorry\n"
+    (t,) = find_targets(P, src)
+    r = pin(t, "theorem imp (p q : Prop) (hp : p) : q -> p ∧ True := fun _ => ⟨hp, trivial⟩")
+    assert r.ok
+
+
+def test_bare_proofs() -> None:
+    t = targets()[0]
+    assert pin(t, "by\n  simp").candidate == Candidate(proof="by\n  simp")
+    assert pin(t, "simp\nomega").candidate == Candidate(proof="by\n  simp\n  omega")
+    assert pin(t, ":= Nat.add_zero n").candidate == Candidate(proof="Nat.add_zero n")
+
+
+def test_tactic_position_sorry_gets_bare_tactics() -> None:
+    t = targets()[1]
+    assert t.kind is TargetKind.SORRY
+    assert pin(t, "by\n  simp\n  omega").candidate == Candidate(proof="simp\nomega")
+    wrapper = "theorem aux (k : Nat) (ih : k * 1 = k) : (k + 1) * 1 = k + 1 := by\n  omega"
+    assert pin(t, wrapper).candidate == Candidate(proof="omega")
+
+
+def test_term_position_sorry_gets_a_term() -> None:
+    t = targets()[2]
+    assert t.kind is TargetKind.SORRY
+    assert pin(t, "trivial").candidate == Candidate(proof="trivial")
+    assert pin(t, "simp\ndecide").candidate == Candidate(proof="by\n  simp\n  decide")
+
+
+def test_refusals_and_garbage() -> None:
+    t = targets()[0]
+    assert not pin(t, "").ok
+    assert not pin(t, "theorem add_zero' (n : Nat) : n + 0 = n\n  | _ => rfl").ok
+    for junk in ["```", "/-", "theorem", "«", "\x00", None]:
+        pin(t, junk)  # type: ignore[arg-type]
+
+
+def test_extract_code_takes_the_last_block() -> None:
+    assert extract_code("```lean\na\n```\ntext\n```lean4\nb\n```") == "b\n"
+    assert extract_code("no fence") == "no fence"
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(min_value=0, max_value=2),
+    st.text(alphabet=st.sampled_from(list("abc xyz\n()⟨⟩ℕ∀😀:=")), max_size=40),
+)
+def test_splice_round_trip_keeps_every_byte_outside_the_replaced_span(i: int, proof: str) -> None:
+    t = targets()[i]
+    cand = Candidate(proof=proof or "rfl")
+    doc = spliced_document(t, cand)
+    text = t.text
+    before = text[: pos_to_offset(text, t.proof_span.start)]
+    after = text[pos_to_offset(text, t.proof_span.end) :]
+    assert doc.startswith(before) and doc.endswith(after)
