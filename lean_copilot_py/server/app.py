@@ -1,0 +1,188 @@
+"""The language server object: state shared by the feature modules, lifecycle, settings, status.
+
+Feature handlers live in their own modules (documents/actions/commands/inline) and are registered by
+``build_server``; this module owns what they share: the document store, the running searches, the engine
+holder, the settings, and the `leanCopilot/status` notification.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types as lsp
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.language_server import lsp_method
+
+from .. import __version__
+from ..project import find_lake_root
+from ..settings import Settings
+from .config import EngineFactory, EngineHolder, build_settings, default_engine_factory, editor_options
+from .documents import DocumentStore, uri_to_path
+from .searches import SearchRegistry
+
+log = logging.getLogger(__name__)
+
+STATUS_NOTIFICATION = "leanCopilot/status"
+PARENT_POLL_S = 3.0
+
+
+class CopilotProtocol(LanguageServerProtocol):
+    """pygls' protocol with three changes: positions are always UTF-16 (the contract; clients must support
+    it), $/cancelRequest also reaches searches a command is waiting on (pygls cannot cancel command
+    handlers), and `exit` stops our serve loop instead of calling sys.exit from a callback."""
+
+    _server: CopilotServer
+
+    @lsp_method(lsp.INITIALIZE)
+    def lsp_initialize(self, params: lsp.InitializeParams) -> Generator[Any, Any, lsp.InitializeResult]:
+        general = params.capabilities.general
+        if general is not None:
+            general.position_encodings = None  # pygls then settles on UTF-16
+        return (yield from super().lsp_initialize(params))
+
+    def _handle_cancel_notification(self, msg_id: Any) -> None:
+        self._server.searches.request_cancelled(msg_id)
+        super()._handle_cancel_notification(msg_id)
+
+    @lsp_method(lsp.EXIT)
+    def lsp_exit(self, *args: Any) -> None:
+        self._server.request_exit(0 if self._shutdown else 1)
+
+
+class CopilotServer(LanguageServer):
+    def __init__(self, engine_factory: EngineFactory | None = None) -> None:
+        super().__init__(
+            "lean-copilot",
+            __version__,
+            text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental,
+            protocol_cls=CopilotProtocol,
+        )
+        self.docs = DocumentStore()
+        self.searches = SearchRegistry(self._running_changed)
+        self.engines = EngineHolder(engine_factory or default_engine_factory, Settings())
+        self.lake_root: Path | None = None
+        self.options: dict[str, Any] | None = None
+        self.exit_code: int | None = None
+        self._exit = asyncio.Event()
+        self._background: set[asyncio.Task[Any]] = set()
+        self._initialized = False
+        self._pending_problems: list[str] = []
+
+    # --- settings ---------------------------------------------------------------------------
+
+    @property
+    def settings(self) -> Settings:
+        return self.engines.settings
+
+    def load_options(self, raw: Any, *, replace_options: bool = True) -> None:
+        """Rebuild the settings from every layer plus the editor options ``raw``; report each problem."""
+        if replace_options:
+            self.options = editor_options(raw)
+        loaded = build_settings(self.lake_root, self.options)
+        if self.engines.replace_settings(loaded.settings):
+            log.info("settings changed (sources: %s)", ", ".join(loaded.sources))
+        for problem in loaded.problems:
+            self._report_problem(f"lean-copilot settings: {problem} (the default is used)")
+
+    def _report_problem(self, message: str) -> None:
+        if not self._initialized:
+            self._pending_problems.append(message)  # shown once the client has finished initializing
+            return
+        self.show(message, lsp.MessageType.Warning)
+
+    def set_lake_root_from(self, path: Path) -> None:
+        """Without a workspace root, the first opened file's Lake project decides (its project settings file)."""
+        if self.lake_root is None:
+            root = find_lake_root(path)
+            if root is not None:
+                self.lake_root = root
+                self.load_options(None, replace_options=False)
+
+    # --- messages ---------------------------------------------------------------------------
+
+    def show(self, message: str, kind: lsp.MessageType = lsp.MessageType.Info) -> None:
+        self.window_show_message(lsp.ShowMessageParams(type=kind, message=message))
+
+    def notify_status(self, state: str, message: str = "") -> None:
+        self.protocol.notify(STATUS_NOTIFICATION, {"state": state, "running": self.searches.count, "message": message})
+
+    def _running_changed(self, count: int) -> None:
+        self.notify_status("searching" if count else "idle", f"{count} search(es) running" if count else "")
+
+    def spawn(self, coro: Any) -> asyncio.Task[Any]:
+        """A fire-and-forget task that is kept alive and cancelled at shutdown."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return task
+
+    # --- lifecycle --------------------------------------------------------------------------
+
+    def initialize(self, params: lsp.InitializeParams) -> None:
+        root = None
+        if params.workspace_folders:
+            root = uri_to_path(params.workspace_folders[0].uri)
+        elif params.root_uri:
+            root = uri_to_path(params.root_uri)
+        elif params.root_path:
+            root = Path(params.root_path)
+        if root is not None:
+            self.lake_root = find_lake_root(root)
+        self.load_options(params.initialization_options)
+        if params.process_id:
+            self.spawn(self._watch_parent(params.process_id))
+
+    def initialized(self) -> None:
+        self._initialized = True
+        for message in self._pending_problems:
+            self.show(message, lsp.MessageType.Warning)
+        self._pending_problems.clear()
+
+    async def _watch_parent(self, pid: int) -> None:
+        # The editor may die without closing our stdin (e.g. killed with the pipe inherited elsewhere).
+        while True:
+            await asyncio.sleep(PARENT_POLL_S)
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                log.warning("the editor (pid %s) is gone; exiting", pid)
+                self.request_exit(1)
+                return
+            except PermissionError:
+                pass
+
+    def request_exit(self, code: int) -> None:
+        if self.exit_code is None:
+            self.exit_code = code
+        self._exit.set()
+
+    async def wait_for_exit(self) -> None:
+        await self._exit.wait()
+
+    async def aclose(self) -> None:
+        """Cancel every search and close every engine (Lean and model servers with them)."""
+        await self.searches.aclose()
+        current = asyncio.current_task()
+        tasks = [t for t in self._background if t is not current]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        await self.engines.aclose()
+
+
+def build_server(engine_factory: EngineFactory | None = None) -> CopilotServer:
+    from . import actions, commands, inline, lifecycle
+
+    server = CopilotServer(engine_factory)
+    lifecycle.register(server)
+    actions.register(server)
+    commands.register(server)
+    inline.register(server)
+    return server

@@ -1,0 +1,117 @@
+"""workspace/executeCommand: leanCopilot.prove / fillSorry / fillAllSorries / cancel / showTranscript.
+
+Arguments are plain JSON objects (what the code actions put in their Command, or what an editor plugin
+sends): positions are LSP positions (0-based, UTF-16) and are converted here, once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types as lsp
+from pygls.exceptions import JsonRpcInvalidParams
+
+from ..core.types import Pos, Target
+from .notify import show_transcript
+from .positions import to_core
+from .runner import label_of, run_fill_all, run_target
+from .searches import CommandResult, RunningSearch, result
+from .targeting import declaration_target, sorry_target
+
+if TYPE_CHECKING:
+    from .app import CopilotServer
+
+log = logging.getLogger(__name__)
+
+PROVE = "leanCopilot.prove"
+FILL_SORRY = "leanCopilot.fillSorry"
+FILL_ALL = "leanCopilot.fillAllSorries"
+CANCEL = "leanCopilot.cancel"
+SHOW_TRANSCRIPT = "leanCopilot.showTranscript"
+
+
+def _arg(args: tuple[Any, ...], *, required: tuple[str, ...]) -> dict[str, Any]:
+    first = args[0] if args else None
+    if not isinstance(first, dict) or any(k not in first for k in required):
+        raise JsonRpcInvalidParams(f"expected one argument object with {', '.join(required)}")
+    return first
+
+
+def _position(arg: dict[str, Any]) -> lsp.Position:
+    try:
+        return lsp.Position(line=int(arg["line"]), character=int(arg["character"]))
+    except (TypeError, ValueError) as exc:
+        raise JsonRpcInvalidParams(f"bad position: {exc}") from exc
+
+
+Finder = Callable[[Path, str, Pos], Target | None]
+
+
+def register(server: CopilotServer) -> None:
+    async def start_target(args: tuple[Any, ...], find: Finder, what: str) -> CommandResult:
+        arg = _arg(args, required=("uri", "line", "character"))
+        uri = arg["uri"]
+        doc = server.docs.get(uri)
+        if doc is None:
+            return result("error", None, f"lean-copilot: {uri} is not open as a Lean document")
+        pos = to_core(doc.text, _position(arg))
+        target = find(doc.path, doc.text, pos)
+        if target is None:
+            return result("failed", None, f"lean-copilot: no {what} at line {pos.line + 1}")
+        target = dataclasses.replace(target, version=doc.version)
+        search = server.searches.find(target.key())
+        if search is None:
+
+            async def body(s: RunningSearch) -> CommandResult:
+                return await run_target(server, s, uri, target)
+
+            search = server.searches.start(target.key(), label_of(target), body)
+        else:
+            log.info("joining running search %s", search.id)
+        return await server.searches.wait(search, server.protocol.msg_id)
+
+    @server.command(PROVE)
+    async def prove(*args: Any) -> CommandResult:
+        return await start_target(args, declaration_target, "declaration with a missing or incomplete proof")
+
+    @server.command(FILL_SORRY)
+    async def fill_sorry(*args: Any) -> CommandResult:
+        return await start_target(args, sorry_target, "`sorry`")
+
+    @server.command(FILL_ALL)
+    async def fill_all(*args: Any) -> CommandResult:
+        uri = _arg(args, required=("uri",))["uri"]
+        doc = server.docs.get(uri)
+        if doc is None:
+            return result("error", None, f"lean-copilot: {uri} is not open as a Lean document")
+        key = f"fill-all:{uri}"
+        search = server.searches.find(key)
+        if search is None:
+            name = doc.path.name
+
+            async def body(s: RunningSearch) -> CommandResult:
+                return await run_fill_all(server, s, uri, name)
+
+            search = server.searches.start(key, f"the sorries in {name}", body)
+        return await server.searches.wait(search, server.protocol.msg_id)
+
+    @server.command(CANCEL)
+    def cancel(*args: Any) -> CommandResult:
+        search_id = args[0].get("searchId") if args and isinstance(args[0], dict) else None
+        cancelled = server.searches.cancel(search_id)
+        what = ", ".join(cancelled) if cancelled else "nothing"
+        return result("cancelled", search_id, f"lean-copilot: cancelled {what}", cancelled=cancelled)
+
+    @server.command(SHOW_TRANSCRIPT)
+    async def show(*args: Any) -> CommandResult:
+        search_id = args[0].get("searchId") if args and isinstance(args[0], dict) else None
+        search_id = search_id or server.searches.last_transcript
+        path = server.searches.transcripts.get(search_id) if search_id else None
+        if path is None:
+            return result("error", search_id, "lean-copilot: no transcript for that search yet")
+        shown = await show_transcript(server, path)
+        return result("shown" if shown else "error", search_id, str(path), uri=path.as_uri())

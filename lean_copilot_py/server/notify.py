@@ -1,0 +1,67 @@
+"""Telling the user how a search ended: a short message, with "Show transcript" where there is one."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lsprotocol import types as lsp
+from pygls.uris import from_fs_path
+
+if TYPE_CHECKING:
+    from .app import CopilotServer
+
+log = logging.getLogger(__name__)
+
+SHOW_TRANSCRIPT = "Show transcript"
+SHOW_TRANSCRIPT_COMMAND = "leanCopilot.showTranscript"
+
+
+def _supports_actions(server: CopilotServer) -> bool:
+    caps = server.client_capabilities
+    return bool(caps and caps.window and caps.window.show_message and caps.window.show_message.message_action_item)
+
+
+def tell(server: CopilotServer, message: str, kind: lsp.MessageType, search_id: str | None) -> None:
+    """Show ``message``; offer the transcript of ``search_id`` when it has one.
+
+    The request is written before this returns (so it reaches the client before the command's result);
+    the user's answer is awaited in the background.
+    """
+    transcript = server.searches.transcripts.get(search_id) if search_id else None
+    if transcript is None:
+        server.show(message, kind)
+        return
+    if not _supports_actions(server):
+        server.show(f"{message} (run {SHOW_TRANSCRIPT_COMMAND} for the transcript)", kind)
+        return
+    future = server.protocol.send_request(
+        lsp.WINDOW_SHOW_MESSAGE_REQUEST,
+        lsp.ShowMessageRequestParams(
+            type=kind, message=message, actions=[lsp.MessageActionItem(title=SHOW_TRANSCRIPT)]
+        ),
+    )
+    server.spawn(_on_answer(server, asyncio.wrap_future(future), transcript))
+
+
+async def _on_answer(server: CopilotServer, answer: asyncio.Future[lsp.MessageActionItem | None], path: Path) -> None:
+    try:
+        choice = await answer
+    except Exception as exc:  # e.g. the client does not implement showMessageRequest
+        log.info("showMessageRequest failed: %s", exc)
+        return
+    if choice is not None and choice.title == SHOW_TRANSCRIPT:
+        await show_transcript(server, path)
+
+
+async def show_transcript(server: CopilotServer, path: Path) -> bool:
+    uri = from_fs_path(str(path)) or path.as_uri()
+    try:
+        shown = await server.window_show_document_async(lsp.ShowDocumentParams(uri=uri, take_focus=True))
+    except Exception as exc:
+        log.info("showDocument failed: %s", exc)
+        server.show(f"lean-copilot transcript: {path}", lsp.MessageType.Info)
+        return False
+    return bool(shown and shown.success)

@@ -1,0 +1,149 @@
+"""One search from start to applied edit (or message), and the fill-all batch built from it.
+
+These coroutines run as the body of a RunningSearch task (searches.py), so every request for the same
+target shares one run, and cancelling the task cancels the Engine's search under it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from lsprotocol import types as lsp
+
+from ..core.events import SearchResult, SearchStatus
+from ..core.types import Target
+from .edits import apply_proof
+from .notify import tell
+from .progress import SearchProgress
+from .searches import CommandResult, RunningSearch, result
+from .targeting import sorry_targets
+
+if TYPE_CHECKING:
+    from .app import CopilotServer
+
+log = logging.getLogger(__name__)
+
+
+def label_of(target: Target) -> str:
+    what = "a sorry in " if target.kind.value == "sorry" else ""
+    return f"{what}`{target.decl_name}`"
+
+
+async def run_target(
+    server: CopilotServer,
+    search: RunningSearch,
+    uri: str,
+    target: Target,
+    *,
+    progress: SearchProgress | None = None,
+    quiet: bool = False,
+) -> CommandResult:
+    """Search ``target``; apply a verified proof. ``progress``/``quiet``: a batch reports for us."""
+    label = label_of(target)
+    own = progress is None
+    if progress is None:
+        progress = SearchProgress(server, search.token or search.id, f"lean-copilot: proving {label}")
+        await progress.begin("starting")
+    final = "cancelled"
+    try:
+        async with server.engines.lease() as engine:
+            settings = server.settings
+            res = await engine.search(target, on_event=progress.event, deadline_s=settings.search.deadline_s)
+            server.searches.note_transcript(search, res.transcript_path)
+            if res.status is SearchStatus.PROVED and res.proof is not None:
+                progress.report(f"verified proof found; applying ({res.proof.origin or 'search'})", force=True)
+                applied = await apply_proof(server, server.docs, uri, target, res.proof, engine, label)
+                final = applied.status
+                if applied.status != "proved" and not quiet:
+                    kind = lsp.MessageType.Error if applied.status == "error" else lsp.MessageType.Warning
+                    tell(server, applied.message, kind, search.id)
+                return result(applied.status, search.id, applied.message, origin=res.proof.origin)
+        outcome = _unproved(server, search, res, label, quiet)
+        final = outcome["status"]
+        return outcome
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        final = "error"
+        log.exception("search for %s failed", label)
+        message = f"lean-copilot: the search for {label} failed: {_one_line(exc)}"
+        server.notify_status("error", message)
+        if not quiet:
+            tell(server, message, lsp.MessageType.Error, search.id)
+        return result("error", search.id, message)
+    finally:
+        if own:
+            progress.end(final)
+
+
+def _unproved(
+    server: CopilotServer, search: RunningSearch, res: SearchResult, label: str, quiet: bool
+) -> CommandResult:
+    if res.status is SearchStatus.CANCELLED:
+        return result("cancelled", search.id, f"lean-copilot: {label}: cancelled")
+    reason = res.reason or res.status.value
+    if res.status is SearchStatus.ERROR:
+        message = f"lean-copilot: could not search for {label}: {reason}"
+        server.notify_status("error", message)
+        if not quiet:
+            tell(server, message, lsp.MessageType.Error, search.id)
+        return result("error", search.id, message)
+    message = f"lean-copilot: no verified proof of {label} ({reason})"
+    if not res.model_used:
+        message += "; only the automation ran (the model was not available)"
+    if not quiet:
+        tell(server, message, lsp.MessageType.Warning, search.id)
+    return result("failed", search.id, message, modelUsed=res.model_used)
+
+
+async def run_fill_all(server: CopilotServer, batch: RunningSearch, uri: str, name: str) -> CommandResult:
+    """Fill every sorry of ``uri``, last first, one search at a time.
+
+    Going bottom-up keeps positions above the current sorry valid after an edit; ``skipped`` counts the
+    sorries at the end that were tried and are still there (failed), so they are not tried again.
+    """
+    progress = SearchProgress(server, batch.token or batch.id, f"lean-copilot: filling the sorries in {name}")
+    await progress.begin("starting")
+    doc = server.docs.get(uri)
+    total = len(sorry_targets(doc.path, doc.text)) if doc else 0
+    tried = proved = skipped = 0
+    final = "cancelled"
+    try:
+        while (doc := server.docs.get(uri)) is not None:
+            remaining = sorry_targets(doc.path, doc.text)
+            remaining = remaining[: max(0, len(remaining) - skipped)]
+            if not remaining or tried >= total:
+                break
+            target = max(remaining, key=lambda t: t.proof_span.start)
+            tried += 1
+            progress.prefix = f"sorry {tried}/{total} · "
+            progress.report(progress.summary(f"proving {label_of(target)}"), force=True)
+            inner = server.searches.find(target.key())
+            if inner is None:
+
+                async def body(s: RunningSearch, t: Target = target) -> CommandResult:
+                    return await run_target(server, s, uri, t, progress=progress, quiet=True)
+
+                inner = server.searches.start(target.key(), label_of(target), body)
+            outcome = await server.searches.wait(inner)
+            if outcome["status"] == "proved":
+                proved += 1
+            else:
+                skipped += 1
+        if total == 0:
+            final = "failed"
+            return result("failed", batch.id, f"lean-copilot: no sorry in {name}", proved=0, total=0)
+        status = "proved" if proved == total else "failed"
+        message = f"lean-copilot: filled {proved} of {total} sorries in {name}"
+        final = message
+        tell(server, message, lsp.MessageType.Info if proved == total else lsp.MessageType.Warning, None)
+        return result(status, batch.id, message, proved=proved, total=total)
+    finally:
+        progress.end(final)
+
+
+def _one_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__

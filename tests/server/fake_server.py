@@ -1,0 +1,14 @@
+"""`lean-copilot serve` with the scripted FakeEngine (tests/server/fake_engine.py) in place of the Engine."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from lean_copilot_py.server.main import run_server  # noqa: E402
+from tests.server.fake_engine import factory  # noqa: E402
+
+if __name__ == "__main__":
+    sys.exit(run_server(engine_factory=factory))
