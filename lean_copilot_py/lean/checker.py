@@ -96,11 +96,13 @@ class LeanChecker:
                 async with asyncio.timeout(self.settings.startup_timeout_s):
                     await client.start()
             except (LeanClientError, OSError, TimeoutError) as exc:
-                with contextlib.suppress(Exception):
-                    await client.close()
+                await _close_quietly(client)
                 raise LeanStartError(
                     f"could not start Lean ({' '.join(server_command(self.settings))}): {exc or type(exc).__name__}"
                 ) from exc
+            except BaseException:  # cancelled mid-start: leave no server process behind
+                await asyncio.shield(_close_quietly(client))
+                raise
             self._client = client
             return client
 
@@ -151,20 +153,19 @@ class LeanChecker:
         return doc.version
 
     @contextlib.asynccontextmanager
-    async def _elaborated(self, text: str, deadline: float) -> AsyncIterator[_Run]:
+    async def _elaborated(self, client: AsyncLeanLSPClient, text: str, budget: float) -> AsyncIterator[_Run]:
         """Hold a slot with ``text`` elaborated (barrier passed) for the duration of the block.
 
-        ``deadline`` (loop time) bounds loading and elaboration; past it the slot is marked stale,
-        because a worker stuck in a loop that never checks for cancellation would also stall the next
-        check sent to it. A plain cancellation keeps the slot: the next didChange supersedes the work."""
-        client = await self._ensure_client()
+        ``budget`` counts from when a slot is free (waiting for one is not Lean being slow) and bounds
+        loading and elaboration; past it the slot is marked stale, because a worker stuck in a loop that
+        never checks for cancellation would also stall the next check sent to it. A plain cancellation
+        keeps the slot: the next didChange supersedes the work."""
         pool = self._pool_for(text)
         slot = await pool.acquire(text)
         try:
             try:
-                async with asyncio.timeout_at(deadline):
+                async with asyncio.timeout(budget):
                     version = await self._load(client, slot, text)
-                    budget = max(0.0, deadline - asyncio.get_running_loop().time())
                     report: DiagnosticsReport = await client.diagnostics(slot.path, fresh=True, timeout=budget + 1.0)
             except (TimeoutError, LeanRequestTimeout):
                 slot.stale = True
@@ -191,14 +192,12 @@ class LeanChecker:
         def failed(outcome: Outcome, reason: str) -> Verdict:
             return Verdict(outcome, reason=reason, elapsed=time.monotonic() - started, snippet=shadow.snippet)
 
-        deadline = asyncio.get_running_loop().time() + budget
         try:
-            # The outer bound (goal queries included) fires after the inner one of _elaborated.
-            async with asyncio.timeout_at(deadline + 0.5):
-                async with self._elaborated(shadow.text, deadline) as run:
-                    verdict = classify(target, shadow, run.items, self._allowed, elapsed=0.0)
-                    if verdict.outcome in (Outcome.INCOMPLETE, Outcome.FAILED):
-                        verdict = await self._with_sorry_goals(run, shadow, verdict)
+            client = await self._ensure_client()  # startup has its own limit, not the check's
+            async with self._elaborated(client, shadow.text, budget) as run:
+                verdict = classify(target, shadow, run.items, self._allowed, elapsed=0.0)
+                if verdict.outcome in (Outcome.INCOMPLETE, Outcome.FAILED):
+                    verdict = await self._with_sorry_goals(run, shadow, verdict, budget)
         except (TimeoutError, LeanRequestTimeout):
             return failed(Outcome.TIMEOUT, f"Lean did not finish within {budget:g} s")
         except LeanWorkerCrashed as exc:
@@ -212,14 +211,17 @@ class LeanChecker:
             return failed(Outcome.CRASHED, f"Lean request failed: {exc}")
         return dataclasses.replace(verdict, elapsed=time.monotonic() - started)
 
-    async def _with_sorry_goals(self, run: _Run, shadow: ShadowText, verdict: Verdict) -> Verdict:
+    async def _with_sorry_goals(self, run: _Run, shadow: ShadowText, verdict: Verdict, budget: float) -> Verdict:
+        """The goal at each `sorry` the candidate wrote; the verdict stands even if Lean is slow here."""
         sorries: list[SorryGoal] = []
-        for pos in sorry_positions(shadow):
-            goals = await _goals_at(run.client, run.path, pos)
-            if goals:
-                rel = relative_pos(pos, shadow.origin)
-                end = Pos(rel.line, rel.col + len("sorry"))
-                sorries.append(SorryGoal(Span(rel, end), "\n\n".join(goals)))
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(budget):
+                for pos in sorry_positions(shadow):
+                    goals = await _goals_at(run.client, run.path, pos)
+                    if goals:
+                        rel = relative_pos(pos, shadow.origin)
+                        end = Pos(rel.line, rel.col + len("sorry"))
+                        sorries.append(SorryGoal(Span(rel, end), "\n\n".join(goals)))
         if not sorries:
             return verdict
         return dataclasses.replace(verdict, sorries=tuple(sorries))
@@ -228,11 +230,10 @@ class LeanChecker:
         """Goals at ``pos`` in a shadow copy of ``text``. None also when Lean could not answer (timeout,
         crash): callers treat an unknown goal like no goal."""
         budget = self.settings.check_timeout_s
-        deadline = asyncio.get_running_loop().time() + budget
         try:
-            async with asyncio.timeout_at(deadline + 0.5):
-                async with self._elaborated(text, deadline) as run:
-                    return await _goals_at(run.client, run.path, pos)
+            client = await self._ensure_client()
+            async with self._elaborated(client, text, budget) as run, asyncio.timeout(budget):
+                return await _goals_at(run.client, run.path, pos)
         except LeanTransportError:
             await self._forget_dead_client()
         except (TimeoutError, LeanClientError, LeanStartError) as exc:
@@ -250,11 +251,10 @@ class LeanChecker:
         it has no error and no `sorry`. Message positions are the document's own."""
         started = time.monotonic()
         budget = timeout if timeout is not None else self.settings.check_timeout_s
-        deadline = asyncio.get_running_loop().time() + budget
         try:
-            async with asyncio.timeout_at(deadline + 0.5):
-                async with self._elaborated(text, deadline) as run:
-                    return classify_document(run.items, text, elapsed=time.monotonic() - started)
+            client = await self._ensure_client()
+            async with self._elaborated(client, text, budget) as run:
+                return classify_document(run.items, text, elapsed=time.monotonic() - started)
         except (TimeoutError, LeanRequestTimeout):
             outcome, reason = Outcome.TIMEOUT, f"Lean did not finish within {budget:g} s"
         except LeanTransportError as exc:
@@ -269,6 +269,11 @@ class LeanChecker:
             if self._client is not None and not self._client.alive:
                 await self._drop_client()
                 self.restarts += 1
+
+
+async def _close_quietly(client: AsyncLeanLSPClient) -> None:
+    with contextlib.suppress(Exception):
+        await client.close()
 
 
 async def _goals_at(client: AsyncLeanLSPClient, path: str, pos: Pos) -> list[str] | None:

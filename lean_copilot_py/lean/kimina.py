@@ -76,12 +76,16 @@ def lsp_items(code: str, response: dict[str, Any]) -> list[dict[str, Any]]:
     for m in response.get("messages") or []:
         start = _doc_pos(m.get("pos"), shift) or Pos(shift, 0)
         end = _doc_pos(m.get("endPos"), shift) or start
-        items.append({
-            "range": {"start": {"line": start.line, "character": start.col},
-                      "end": {"line": end.line, "character": end.col}},
-            "severity": _SEVERITY.get(str(m.get("severity", "error")).lower(), 1),
-            "message": str(m.get("data", "")),
-        })
+        items.append(
+            {
+                "range": {
+                    "start": {"line": start.line, "character": start.col},
+                    "end": {"line": end.line, "character": end.col},
+                },
+                "severity": _SEVERITY.get(str(m.get("severity", "error")).lower(), 1),
+                "message": str(m.get("data", "")),
+            }
+        )
     return items
 
 
@@ -100,8 +104,9 @@ def _timed_out(error: str) -> bool:
 
 
 class KiminaChecker:
-    def __init__(self, url: str, lean: LeanSettings, *, api_key: str | None = None, retries: int = 2,
-                 backoff_s: float = 0.5) -> None:
+    def __init__(
+        self, url: str, lean: LeanSettings, *, api_key: str | None = None, retries: int = 2, backoff_s: float = 0.5
+    ) -> None:
         self.url = url.rstrip("/")
         self.settings = lean
         self.api_key = api_key
@@ -125,8 +130,12 @@ class KiminaChecker:
 
     async def post(self, code: str, timeout: float) -> KiminaReply:  # noqa: ASYNC109 (server-side budget)
         """One check. Retries what a retry can fix (no free REPL, a failed REPL, a dropped connection)."""
-        payload = {"snippet": {"id": uuid.uuid4().hex, "code": code}, "timeout": max(1, math.ceil(timeout)),
-                   "debug": False, "reuse": True}
+        payload = {
+            "snippet": {"id": uuid.uuid4().hex, "code": code},
+            "timeout": max(1, math.ceil(timeout)),
+            "debug": False,
+            "reuse": True,
+        }
         # The server may queue for a free REPL before its own timeout starts: leave it room.
         client_timeout = aiohttp.ClientTimeout(total=timeout + 30.0)
         last = ""
@@ -136,8 +145,9 @@ class KiminaChecker:
             try:
                 async with self._client().post(f"{self.url}/api/check", json=payload, timeout=client_timeout) as r:
                     if r.status in (401, 403):
-                        raise KiminaError(f"the Kimina server refused the API key (HTTP {r.status}); "
-                                          "set kimina.api_key")
+                        raise KiminaError(
+                            f"the Kimina server refused the API key (HTTP {r.status}); set kimina.api_key"
+                        )
                     if r.status in _RETRY_STATUS:
                         last = f"HTTP {r.status}: {(await r.text())[:200]}"
                         continue
@@ -152,8 +162,7 @@ class KiminaChecker:
                 return KiminaReply(timeout, why, {})
             if not isinstance(data, dict):
                 raise KiminaError(f"unexpected answer from {self.url}: {str(data)[:200]}")
-            return KiminaReply(float(data.get("time") or 0.0), data.get("error") or None,
-                               data.get("response") or {})
+            return KiminaReply(float(data.get("time") or 0.0), data.get("error") or None, data.get("response") or {})
         raise KiminaError(f"the Kimina server at {self.url} kept failing ({last})")
 
     async def aclose(self) -> None:
@@ -163,8 +172,7 @@ class KiminaChecker:
 
     # -- Checker -----------------------------------------------------------------------------
 
-    async def check(self, target: Target, candidate: Candidate, *,
-                    timeout: float | None = None) -> Verdict:  # noqa: ASYNC109 (protocol)
+    async def check(self, target: Target, candidate: Candidate, *, timeout: float | None = None) -> Verdict:  # noqa: ASYNC109 (protocol)
         started = time.monotonic()
         budget = timeout if timeout is not None else self.settings.check_timeout_s
         shadow = shadow_for(target, candidate)
@@ -186,8 +194,7 @@ class KiminaChecker:
                 verdict = dataclasses.replace(verdict, sorries=tuple(own))
         return verdict
 
-    async def check_document(self, path: Path, text: str, *,
-                             timeout: float | None = None) -> Verdict:  # noqa: ASYNC109 (budget)
+    async def check_document(self, path: Path, text: str, *, timeout: float | None = None) -> Verdict:  # noqa: ASYNC109 (budget)
         started = time.monotonic()
         budget = timeout if timeout is not None else self.settings.check_timeout_s
         reply, failure = await self._run(text, budget)
@@ -230,4 +237,3 @@ def kimina_checker_factory(settings: Settings) -> Callable[[Path], KiminaChecker
         return KiminaChecker.from_settings(settings)
 
     return build
-

@@ -22,12 +22,14 @@ class Sorted:
     messages: tuple[LeanMessage, ...]  # the snippet's, relative positions
     audit: AuditAnswer | None
     audit_errors: tuple[str, ...]  # errors Lean logged on the audit line (e.g. unknown constant)
+    prefix_errors: tuple[str, ...]  # errors in the user's file before the snippet (never the candidate's)
 
 
 def sort_diagnostics(shadow: ShadowText, items: Sequence[Mapping[str, Any]]) -> Sorted:
     messages: list[LeanMessage] = []
     audit: AuditAnswer | None = None
     audit_errors: list[str] = []
+    prefix_errors: list[str] = []
     for diag in items:
         start = start_of(diag)
         if start is None:
@@ -40,8 +42,10 @@ def sort_diagnostics(shadow: ShadowText, items: Sequence[Mapping[str, Any]]) -> 
                 audit_errors.append(first_line(text))
         elif shadow.in_snippet(start):
             messages.append(to_message(diag, shadow.origin))
+        elif start < shadow.origin and diag.get("severity") == Severity.ERROR:
+            prefix_errors.append(f"line {start.line + 1}: {first_line(str(diag.get('message', '')))}")
     messages.sort(key=lambda m: (m.span.start, m.severity))
-    return Sorted(tuple(messages), audit, tuple(audit_errors))
+    return Sorted(tuple(messages), audit, tuple(audit_errors), tuple(prefix_errors))
 
 
 def _where(m: LeanMessage) -> str:
@@ -86,6 +90,10 @@ def classify(
     decision = judge_axioms(axioms, allowed, tolerate_sorry=tolerate_sorry)
     if decision.result is AuditResult.MISSING and found.audit_errors:
         return Verdict(Outcome.FAILED, reason=f"axiom audit failed: {found.audit_errors[0]}", **common)
+    if decision.result is AuditResult.MISSING and found.prefix_errors:
+        # e.g. imports that failed to load: Lean stopped before reaching the declaration
+        reason = f"{decision.reason} (the file has errors before the declaration: {found.prefix_errors[0]})"
+        return Verdict(Outcome.FAILED, reason=reason, **common)
     if decision.result is AuditResult.SORRY:
         return Verdict(Outcome.INCOMPLETE, reason=decision.reason, **common)
     if decision.result is not AuditResult.OK:

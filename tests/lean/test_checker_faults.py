@@ -167,3 +167,14 @@ async def test_aclose_kills_the_server(make_checker):
     assert client is not None and client.alive
     await checker.aclose()
     assert not client.alive
+
+
+async def test_waiting_for_a_slot_does_not_count_against_the_timeout(make_checker):
+    checker = await make_checker(Script(rules=[proved(r"slow", delay_s=1.0), proved(r"quick")]), slots=1)
+    target = make_target(TEXT, "t")
+    await checker.check(target, Candidate("by\n  quick"))
+    slow = asyncio.create_task(checker.check(target, Candidate("by\n  slow"), timeout=5.0))
+    await asyncio.sleep(0.1)
+    quick = await checker.check(target, Candidate("by\n  quick -- queued"), timeout=0.8)
+    assert quick.outcome is Outcome.PROVED, quick.reason
+    assert (await slow).outcome is Outcome.PROVED

@@ -234,3 +234,11 @@ async def test_incremental_and_replacing_diagnostics_give_the_same_verdict(make_
     # the fake did receive the capability; the notifications' shape depends on `incremental`
     init = next(e for e in read_log(log_path) if e.get("method") == "initialize")
     assert init["params"]["capabilities"]["lean"]["incrementalDiagnosticSupport"] is True
+
+
+async def test_missing_audit_names_the_files_own_errors(make_checker):
+    text = "import Std\n\ntheorem early : True := by\n  omega\n\ntheorem late : True := by\n  sorry\n"
+    checker = await make_checker(Script(rules=[error(r"omega", "boom in prefix"), proved(r"trivial", no_audit=True)]))
+    v = await checker.check(make_target(text, "late"), Candidate("by\n  trivial"))
+    assert v.outcome is Outcome.FAILED
+    assert "boom in prefix" in v.reason and v.messages == ()
