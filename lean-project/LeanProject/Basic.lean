@@ -20,4 +20,7 @@ theorem mul_comm_ex (a b : Nat) : a * b = b * a := by
 theorem sum_bound (a b : Nat) (h₁ : a ≤ 3) (h₂ : b ≤ 4) : a + b ≤ 7 := by
   sorry
 
+/-- A `sorry` in term position: the witness is given, its property is the target. -/
+theorem exists_gt (n : Nat) : ∃ m, n < m := ⟨n + 1, sorry⟩
+
 end LeanProject
