@@ -1,6 +1,6 @@
 """End to end in real headless Neovim: the plugin (editor-clients/nvim) attaches `lean-copilot serve`
-(with the fake Lean server, no model) to the fixture's Lean file, `:LeanCopilot prove` on the `sorry`,
-and the buffer must then hold exactly the verified proof."""
+(with the fake Lean server, no model) to the fixture's Lean file, `:LeanCopilot prove` (or `fill`,
+`fillsorry`) on the `sorry`, and the buffer must then hold exactly the verified proof."""
 
 from __future__ import annotations
 
@@ -29,13 +29,14 @@ pytestmark = [
 ]
 
 
-def run_nvim(project_dir: Path, result_file: Path) -> dict:
+def run_nvim(project_dir: Path, result_file: Path, command: str = "prove") -> dict:
     project = make_project(project_dir)
     env = {
         **os.environ,
         **project.env,
         "LEAN_COPILOT_REPO": str(REPO_ROOT),
         "LEAN_COPILOT_SERVER_CMD": json.dumps(server_command()),
+        "LEAN_COPILOT_E2E_COMMAND": command,
         "LEAN_COPILOT_E2E_FILE": str(project.lean_file),
         "LEAN_COPILOT_E2E_RESULT": str(result_file),
         "LEAN_COPILOT_E2E_LINE": str(SORRY_LINE + 1),
@@ -53,8 +54,9 @@ def run_nvim(project_dir: Path, result_file: Path) -> dict:
     return json.loads(result_file.read_text(encoding="utf-8"))
 
 
-def test_prove_at_sorry_puts_the_verified_proof_in_the_buffer(tmp_path: Path) -> None:
-    out = run_nvim(tmp_path / "project", tmp_path / "result.json")
+@pytest.mark.parametrize("command", ["prove", "fillsorry", "fill"])
+def test_command_at_sorry_puts_the_verified_proof_in_the_buffer(tmp_path: Path, command: str) -> None:
+    out = run_nvim(tmp_path / "project", tmp_path / "result.json", command)
     context = json.dumps(out, indent=2)
     assert "lua_error" not in out, context
     assert out["filetype"] == "lean", context

@@ -1,7 +1,7 @@
 -- The Neovim e2e scenario, run inside headless Neovim after minimal_init.lua:
--- open the fixture's Lean file, wait for our client, `:LeanCopilot prove` on the sorry, wait for the
+-- open the fixture's Lean file, wait for our client, `:LeanCopilot <cmd>` on the sorry, wait for the
 -- verified proof to land in the buffer, then write what happened as JSON and quit.
--- Inputs (environment): LEAN_COPILOT_E2E_FILE, LEAN_COPILOT_E2E_RESULT, LEAN_COPILOT_E2E_LINE/COL (1-based line, 0-based col).
+-- Inputs (environment): LEAN_COPILOT_E2E_COMMAND (prove|fill|fillsorry), LEAN_COPILOT_E2E_FILE, LEAN_COPILOT_E2E_RESULT, LEAN_COPILOT_E2E_LINE/COL (1-based line, 0-based col).
 local util = require("lean_copilot.util")
 
 ---@type table<string, any>
@@ -51,13 +51,13 @@ local ok, err = pcall(function()
     out.result, out.error, done = result, e, true
     report(e, result)
   end
-  vim.cmd("LeanCopilot prove")
-  step("prove sent")
+  vim.cmd("LeanCopilot " .. (vim.env.LEAN_COPILOT_E2E_COMMAND or "prove"))
+  step("command sent")
   out.finished = vim.wait(90000, function() return done end, 50)
   commands.report = report
   -- workspace/applyEdit precedes the command's answer; give a late edit a moment anyway.
   vim.wait(5000, function() return table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, true), "\n") ~= before end, 50)
-  step("prove finished")
+  step("command finished")
 
   -- Inline suggestions: the request must be understood (items may be empty without a model).
   local sugg_done = false

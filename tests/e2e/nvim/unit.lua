@@ -1,0 +1,111 @@
+-- Unit checks of the plugin's pure parts, in headless Neovim (no server). Run by
+-- tests/e2e/test_nvim_plugin.py; prints "OK <n>" or raises (exit code 1 via cquit).
+local repo = vim.env.LEAN_COPILOT_REPO or vim.fn.getcwd()
+vim.opt.runtimepath:prepend(repo .. "/editor-clients/nvim")
+vim.cmd("runtime plugin/lean_copilot.lua")
+
+local passed = 0
+---@param name string
+---@param fn fun()
+local function check(name, fn)
+  local ok, err = pcall(fn)
+  if not ok then
+    io.stderr:write("FAIL " .. name .. ": " .. tostring(err) .. "\n")
+    vim.cmd("cquit 1")
+  end
+  passed = passed + 1
+end
+
+local config = require("lean_copilot.config")
+local util = require("lean_copilot.util")
+local commands = require("lean_copilot.commands")
+
+check("defaults send no settings, so .lean-copilot.toml decides", function()
+  local cfg = config.merge({})
+  assert(vim.tbl_isempty(cfg.settings))
+  assert(cfg.inline.enabled == true and cfg.inline.auto_trigger == false)
+end)
+
+check("server command: cmd > python -m > lean-copilot", function()
+  assert(vim.deep_equal(config.server_cmd(config.merge({})), { "lean-copilot", "serve" }))
+  assert(vim.deep_equal(config.server_cmd(config.merge({ python = "/v/bin/python" })),
+    { "/v/bin/python", "-m", "lean_copilot_py", "serve" }))
+  assert(vim.deep_equal(config.server_cmd(config.merge({ cmd = { "x", "serve" }, python = "/p" })), { "x", "serve" }))
+end)
+
+check("lists replace defaults instead of merging element-wise", function()
+  local cfg = config.merge({ root_markers = { "lakefile.lean" }, inline = { accept_key = false } })
+  assert(vim.deep_equal(cfg.root_markers, { "lakefile.lean" }))
+  assert(cfg.inline.accept_key == false and cfg.inline.enabled == true)
+end)
+
+check("nested server settings pass through unchanged", function()
+  local settings = { model = { backend = "none" }, search = { attempts = 2, deadline_s = 5 } }
+  assert(vim.deep_equal(config.merge({ settings = settings }).settings, settings))
+end)
+
+check("find_root walks up to the Lake project", function()
+  local dir = vim.fn.tempname()
+  vim.fn.mkdir(dir .. "/Sub/Deep", "p")
+  vim.fn.writefile({ 'name = "x"' }, dir .. "/lakefile.toml")
+  local root = util.find_root(dir .. "/Sub/Deep/A.lean", { "lakefile.toml" })
+  assert(root == vim.fn.fnamemodify(dir, ":p"):gsub("/$", ""), tostring(root))
+  assert(util.find_root("/", { "no-such-marker-file" }) == nil)
+end)
+
+check(".lean files get the lean filetype", function()
+  local file = vim.fn.tempname() .. ".lean"
+  vim.fn.writefile({ "theorem t : True := trivial" }, file)
+  vim.cmd("edit " .. file)
+  assert(vim.bo.filetype == "lean", vim.bo.filetype)
+  vim.cmd("bwipeout!")
+end)
+
+check(":LeanCopilot completes its subcommands", function()
+  local all = commands.complete("")
+  for _, name in ipairs({ "prove", "fill", "cancel", "transcript" }) do
+    assert(vim.tbl_contains(all, name), name)
+  end
+  assert(vim.deep_equal(commands.complete("tr"), { "transcript" }))
+end)
+
+check("commands without an attached server warn instead of failing", function()
+  local seen = {}
+  local notify = vim.notify
+  vim.notify = function(msg) table.insert(seen, msg) end
+  local sent = commands.prove()
+  vim.notify = notify
+  assert(sent == false)
+  assert(seen[1]:match("no lean%-copilot server"), seen[1])
+end)
+
+check("results map to notification levels; cancelled is silent", function()
+  local seen = {}
+  local notify = vim.notify
+  vim.notify = function(msg, level) table.insert(seen, { msg, level }) end
+  commands.report(nil, { status = "proved", message = "lean-copilot: proved `t`." })
+  commands.report(nil, { status = "failed", message = "no proof" })
+  commands.report(nil, { status = "cancelled" })
+  commands.report({ message = "boom" }, nil)
+  vim.notify = notify
+  assert(#seen == 3, vim.inspect(seen))
+  assert(seen[1][1] == "lean-copilot: proved `t`." and seen[1][2] == vim.log.levels.INFO)
+  assert(seen[2][2] == vim.log.levels.WARN and seen[3][2] == vim.log.levels.ERROR)
+end)
+
+check("status notifications feed the statusline", function()
+  local handlers = require("lean_copilot.handlers")
+  local h = handlers.make(false)
+  h["leanCopilot/status"](nil, { state = "searching", running = 2 })
+  assert(handlers.statusline() == "lean-copilot: searching (2)")
+  h["leanCopilot/status"](nil, { state = "idle", running = 0 })
+  assert(handlers.statusline() == "lean-copilot: idle")
+end)
+
+check("health module loads on this Neovim's health API", function()
+  local health = require("lean_copilot.health")
+  assert(type(health.check) == "function")
+end)
+
+io.stdout:write("OK " .. passed .. "\n")
+vim.cmd("qall!")
