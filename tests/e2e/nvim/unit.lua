@@ -107,5 +107,33 @@ check("health module loads on this Neovim's health API", function()
   assert(type(health.check) == "function")
 end)
 
+check("inline: a suggestion is drawn as virtual text and accepted into the buffer", function()
+  config.merge({})
+  local inline = require("lean_copilot.inline")
+  vim.cmd("enew")
+  local buf = vim.api.nvim_get_current_buf()
+  vim.api.nvim_buf_set_lines(buf, 0, -1, true, { "theorem t : 1 + 1 = 2 := by", "  x" })
+  vim.api.nvim_win_set_cursor(0, { 2, 2 })
+  -- A stand-in client answering leanCopilot/suggestions synchronously.
+  local clients, request = util.clients, util.request
+  util.clients = function() return { { id = 1, offset_encoding = "utf-16" } } end
+  util.request = function(_, method, params, handler)
+    assert(method == "leanCopilot/suggestions" and params.position.line == 1 and params.position.character == 2)
+    handler(nil, { items = { { insertText = "norm_num", label = "norm_num",
+      range = { start = { line = 1, character = 2 }, ["end"] = { line = 1, character = 3 } } } } })
+  end
+  inline.request(buf)
+  util.clients, util.request = clients, request
+  assert(inline.current(buf) and inline.current(buf).insertText == "norm_num")
+  local ns = vim.api.nvim_create_namespace("lean_copilot_inline")
+  local marks = vim.api.nvim_buf_get_extmarks(buf, ns, 0, -1, { details = true })
+  assert(#marks == 1 and marks[1][4].virt_text[1][1] == "norm_num", vim.inspect(marks))
+  assert(inline.accept(buf))
+  assert(vim.api.nvim_buf_get_lines(buf, 1, 2, true)[1] == "  norm_num")
+  assert(#vim.api.nvim_buf_get_extmarks(buf, ns, 0, -1, {}) == 0)
+  assert(inline.accept(buf) == false) -- nothing left to accept
+  vim.cmd("bwipeout!")
+end)
+
 io.stdout:write("OK " .. passed .. "\n")
 vim.cmd("qall!")

@@ -3,8 +3,8 @@
 ---@class LeanCopilotInlineConfig
 ---@field enabled boolean Show inline suggestions (virtual text) in Lean buffers.
 ---@field auto_trigger boolean Ask for suggestions when the cursor rests (CursorHold/CursorHoldI).
----@field accept_key string|false Insert/normal-mode key that accepts the shown suggestion; false: no mapping.
----@field dismiss_key string|false Key that hides the shown suggestion; false: no mapping.
+---@field accept_key string|false Insert-mode key that accepts the shown suggestion; false: no mapping.
+---@field dismiss_key string|false Insert-mode key that hides the shown suggestion; false: no mapping.
 ---@field hl_group string Highlight group of the suggestion text.
 
 ---@class LeanCopilotConfig

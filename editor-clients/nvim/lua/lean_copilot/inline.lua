@@ -89,18 +89,19 @@ function M.accept(bufnr)
   return true
 end
 
---- Buffer-local keys and autocmds; called when the client attaches.
+--- Buffer-local keys and autocmds; called when the client attaches. Insert mode only: in normal mode
+--- <C-l> (redraw) and <C-]> (tags) are too useful to take; use :LeanCopilot accept there.
 ---@param bufnr integer
 function M.attach(bufnr)
   local cfg = config.current.inline
   if not cfg.enabled then return end
   if cfg.accept_key then
-    vim.keymap.set({ "i", "n" }, cfg.accept_key, function()
+    vim.keymap.set("i", cfg.accept_key, function()
       if not M.accept(bufnr) then M.request(bufnr) end
     end, { buffer = bufnr, desc = "lean-copilot: accept suggestion (or ask for one)" })
   end
   if cfg.dismiss_key then
-    vim.keymap.set({ "i", "n" }, cfg.dismiss_key, function() M.clear(bufnr) end,
+    vim.keymap.set("i", cfg.dismiss_key, function() M.clear(bufnr) end,
       { buffer = bufnr, desc = "lean-copilot: dismiss suggestion" })
   end
   local group = vim.api.nvim_create_augroup("lean_copilot_inline_" .. bufnr, { clear = true })
