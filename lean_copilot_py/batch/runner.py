@@ -8,6 +8,7 @@ searches (and re-verifications) across all of them.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -194,6 +195,17 @@ class BatchRunner:
             return None
         return await self._search(job, target, rec)
 
+    async def _with_goal(self, target: Target) -> Target:
+        """Read the goal once here so the report has it; the engine then reuses it (it reads a goal only
+        for targets without one)."""
+        goals_at = getattr(self.engine, "goals_at", None)
+        if target.goal is not None or goals_at is None:
+            return target
+        from ..engine import proof_start
+
+        goals = await goals_at(target.path, target.text, proof_start(target))
+        return dataclasses.replace(target, goal="\n\n".join(goals)) if goals else target
+
     @staticmethod
     def _copy(prev: TargetRecord, rec: TargetRecord) -> None:
         for name in ("goal", "outcome", "proof", "helpers", "origin", "attempts", "sketches", "tokens", "time_s",
@@ -208,6 +220,8 @@ class BatchRunner:
             self.progress.started(job.display, rec)
             t0 = time.monotonic()
             try:
+                target = await self._with_goal(target)
+                rec.goal = target.goal
                 res = await self.engine.search(target, on_event=on_event, use_model=self.use_model,
                                                deadline_s=self.deadline_s)
             except Exception as exc:  # one broken search must not end the batch; the report says why

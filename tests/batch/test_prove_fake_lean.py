@@ -47,6 +47,7 @@ def test_diff_report_and_exit_code(project: Path, capsys: pytest.CaptureFixture[
     rep = json.loads((project / "r.json").read_text())
     outcomes = {t["declaration"]: t["outcome"] for t in rep["targets"]}
     assert outcomes == {"T.a": "proved", "T.b": "failed"}
+    assert rep["targets"][0]["goal"].endswith("⊢ n + 0 = n")
     assert "automation only" in rep["summary"] and "automation only" in cap.err
 
 
