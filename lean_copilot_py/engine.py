@@ -106,7 +106,7 @@ class Engine:
         if self.settings.model.backend == "none":
             return None, "no model configured (model.backend = \"none\")"
         try:
-            from .models import build_generator  # type: ignore[attr-defined]
+            from .models.factory import build_generator
         except ImportError as exc:
             return None, f"model backends unavailable: {exc}"
         try:

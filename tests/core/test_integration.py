@@ -92,3 +92,24 @@ async def test_timeout_feedback_then_proof_with_stepfun_over_http(tmp_path, proj
         assert "<REPL>" in tok.decode(second.prompt_ids[len(first.prompt_ids):])
         md = res.transcript_path.read_text()
         assert "slow_tac" in md and "omega" in md
+
+
+async def test_model_server_down_with_real_backend(tmp_path, proj, tiny_dir):
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    script = Script(rules=[error(None, "omega could not prove the goal")])
+    settings = make_settings(tmp_path, script, automation=["omega"], attempts=2)
+    settings = settings.model_copy(update={"model": settings.model.model_copy(update={
+        "backend": "openai", "endpoint": f"http://127.0.0.1:{port}/v1", "tokenizer": str(tiny_dir)})})
+    engine = Engine(settings)
+    try:
+        target = declaration_target(proj / "Foo.lean", TEXT, Pos(0, 8))
+        res = await engine.search(target)
+    finally:
+        await engine.aclose()
+    assert res.status is SearchStatus.FAILED and res.model_used is False
+    assert "model unavailable" in res.reason and str(port) in res.reason and "automation only" in res.reason
+    assert res.stats.automation_tried == 1
