@@ -1,0 +1,90 @@
+"""The scripted fakes from the source checkout's tests/fakes, started as separate processes.
+
+The fake model server runs in its own process so its per-token sleeps and JSON encoding do not share our
+event loop: it plays the GPU, and what happens in *our* process is what we measure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import sys
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+FAKES = REPO_ROOT / "tests" / "fakes"
+
+
+class FakesMissing(RuntimeError):
+    """The benchmark needs a source checkout (tests/fakes) and cannot run from an installed wheel."""
+
+
+def ensure_fakes() -> None:
+    if not (FAKES / "fake_openai.py").exists() or not (FAKES / "fake_lean.py").exists():
+        raise FakesMissing(f"the benchmarks need the scripted fakes in {FAKES} (run from a source checkout)")
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))
+
+
+class FakeModelServer:
+    """``tests/fakes/fake_openai.py`` as a subprocess; ``requests()`` reads its request log."""
+
+    def __init__(self, script: dict[str, Any], workdir: Path, *, tokenizer_dir: Path | None = None) -> None:
+        self.script_path = workdir / f"model-script-{id(self):x}.json"
+        self.script_path.write_text(json.dumps(script, ensure_ascii=False), encoding="utf-8")
+        self.tokenizer_dir = tokenizer_dir
+        self.proc: asyncio.subprocess.Process | None = None
+        self.url = ""
+
+    async def start(self) -> str:
+        ensure_fakes()
+        cmd = [sys.executable, str(FAKES / "fake_openai.py"), "--port", "0", "--script", str(self.script_path)]
+        if self.tokenizer_dir is not None:
+            cmd += ["--tokenizer", str(self.tokenizer_dir)]
+        self.proc = await asyncio.create_subprocess_exec(
+            *cmd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
+        )
+        assert self.proc.stdout is not None
+        line = await asyncio.wait_for(self.proc.stdout.readline(), timeout=60)
+        self.url = line.decode().strip()
+        if not self.url.startswith("http"):
+            raise RuntimeError(f"the fake model server did not start (said {line!r})")
+        return self.url
+
+    async def requests(self) -> list[dict[str, Any]]:
+        base = self.url.removesuffix("/v1")
+
+        def get() -> list[dict[str, Any]]:
+            with urllib.request.urlopen(f"{base}/_requests", timeout=30) as resp:
+                return json.loads(resp.read())
+
+        return await asyncio.to_thread(get)
+
+    async def stop(self) -> None:
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.terminate()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.proc.wait(), timeout=5)
+            if self.proc.returncode is None:
+                self.proc.kill()
+                await self.proc.wait()
+
+    async def __aenter__(self) -> FakeModelServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+
+def make_project(root: Path, lean_text: str, name: str = "Bench.lean") -> Path:
+    """A Lake-looking project (what project discovery and leanclient read) with one Lean file."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "lakefile.toml").write_text('name = "bench"\n', encoding="utf-8")
+    (root / "lean-toolchain").write_text("leanprover/lean4:v4.24.0\n", encoding="utf-8")
+    path = root / name
+    path.write_text(lean_text, encoding="utf-8")
+    return path
