@@ -1,0 +1,77 @@
+"""`lean-copilot bench [--smoke] [--json FILE] [--only pipeline|responsiveness|gpu]`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from typing import Any
+
+from .fakes import FakesMissing
+from .machine import load_average, machine_info
+
+PARTS = ("pipeline", "responsiveness", "gpu")
+
+
+def collect(parts: list[str], smoke: bool, *, progress: bool = True) -> dict[str, Any]:
+    """Run the chosen parts; returns the JSON-ready results (machine included)."""
+
+    def say(msg: str) -> None:
+        if progress:
+            print(msg, file=sys.stderr, flush=True)
+
+    out: dict[str, Any] = {"smoke": smoke, "machine": machine_info(), "started": time.strftime("%Y-%m-%d %H:%M:%S")}
+    if "pipeline" in parts:
+        from .pipeline import run_pipeline
+        from .workload import FULL, SMOKE
+
+        say("bench: pipeline (reference loop, then ours) ...")
+        out["pipeline"] = asyncio.run(run_pipeline(SMOKE if smoke else FULL))
+    if "responsiveness" in parts:
+        from .responsiveness import FULL_RESP, SMOKE_RESP, run_responsiveness
+
+        say("bench: responsiveness (lean-copilot serve under load) ...")
+        out["responsiveness"] = asyncio.run(run_responsiveness(SMOKE_RESP if smoke else FULL_RESP))
+    if "gpu" in parts:
+        from .gpu import run_gpu
+
+        say("bench: gpu ...")
+        out["gpu"] = run_gpu(smoke)
+    out["machine"]["load_average_after"] = load_average()
+    return out
+
+
+def render(results: dict[str, Any]) -> str:
+    from .report import machine_line, pipeline_table, responsiveness_table
+
+    parts = [machine_line(results["machine"])]
+    if "pipeline" in results:
+        parts.append(pipeline_table(results["pipeline"]))
+    if "responsiveness" in results:
+        parts.append(responsiveness_table(results["responsiveness"]))
+    if "gpu" in results:
+        g = results["gpu"]
+        if g.get("ran"):
+            parts.append("GPU: " + json.dumps(g["results"], indent=2))
+        else:
+            parts.append(f"GPU: not run: {g['reason']}." + (f" Measured numbers: {g['measured_results']}."
+                                                             if g.get("measured_results") else ""))
+    return "\n\n".join(parts)
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    # The smoke run (CI) leaves the GPU part out unless asked: finding out whether CUDA is here costs a torch import.
+    default = ["pipeline", "responsiveness"] if args.smoke else list(PARTS)
+    parts = list(dict.fromkeys(args.only)) if args.only else default
+    try:
+        results = collect(parts, bool(args.smoke))
+    except FakesMissing as exc:
+        print(f"lean-copilot bench: {exc}", file=sys.stderr)
+        return 2
+    print(render(results))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        print(f"\nresults written to {args.json}")
+    return 0

@@ -1,0 +1,67 @@
+"""`lean-copilot bench --smoke`: the report's structure and sanity (not timing targets: CI machines vary)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from lean_copilot_py.bench.prefill import prefill_rows, summarize
+from lean_copilot_py.bench.timing import Interval, union
+from lean_copilot_py.cli import main
+
+
+def test_union_merges_overlaps_and_clips() -> None:
+    spans = [Interval("lean", 0.0, 1.0), Interval("lean", 0.5, 2.0), Interval("model", 3.0, 4.0)]
+    assert union(spans) == pytest.approx(3.0)
+    assert union(spans, 1.5, 3.5) == pytest.approx(1.0)
+
+
+def test_prefill_counts_only_unseen_prefix() -> None:
+    class Tok:
+        def encode(self, text: str) -> list[int]:
+            return [ord(c) for c in text]
+
+    records = [
+        {"index": 0, "turn": 0, "prompt_kind": "ids", "prompt_ids": [1, 2, 3], "output_ids": [4, 5]},
+        {"index": 1, "turn": 1, "prompt_kind": "ids", "prompt_ids": [1, 2, 3, 4, 5, 6, 7], "output_ids": []},
+        {"index": 2, "turn": 0, "prompt_kind": "text", "prompt_ids": None, "prompt_text": "ab", "output_ids": []},
+    ]
+    rows = prefill_rows(records, Tok())  # type: ignore[arg-type]
+    assert [(r.sent, r.new, r.appended) for r in rows] == [(3, 3, None), (7, 2, 2), (2, 2, None)]
+    assert summarize(rows)["continuation_new_mean"] == 2
+
+
+def test_bench_smoke_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "bench.json"
+    assert main(["bench", "--smoke", "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "time to first verified proof" in printed and "code action latency p99" in printed
+    data = json.loads(out.read_text())
+    assert data["smoke"] is True and data["machine"]["cpus"]
+
+    p = data["pipeline"]
+    assert p["ours"]["proved"] and p["ours"]["status"] == "proved", p["ours"]
+    assert p["reference"]["proved"], p["reference"]
+    assert p["ours"]["winning_attempt"] == p["workload"]["winner"]
+    assert p["reference"]["winning_attempt"] == p["workload"]["winner"]
+    assert p["ratio_ours_over_reference"] is not None and p["ratio_ours_over_reference"] > 0
+    for run in ("reference", "ours"):
+        r = p[run]
+        assert 0 < r["model_s"] <= r["wall_s"] and 0 < r["lean_s"] <= r["wall_s"]
+        assert r["critical_path"]["turns"] >= 1 and r["overhead_s"] >= -0.01
+    # The reference re-sends text; ours sends token ids, and a continuation prefills only the feedback.
+    assert p["reference"]["prefill"]["prompt_kind"] == ["text"]
+    assert p["ours"]["prefill"]["prompt_kind"] == ["ids"]
+    ours_prefill = p["ours"]["prefill"]
+    assert ours_prefill["continuations"] >= 1
+    assert ours_prefill["continuations_new_equals_feedback"] == ours_prefill["continuations"]
+    assert p["reference"]["lean_restarts"] == p["reference"]["lean_checks"]  # a fresh checker per sketch
+    assert p["ours"]["lean_restarts"] == 0
+
+    r = data["responsiveness"]
+    assert r["code_action_idle"]["n"] > 0 and r["code_action_during_searches"]["n"] > 0
+    assert r["code_action_during_searches"]["p50_ms"] > 0
+    assert r["searches_started"] == r["config"]["searches"]
+    assert r["rss"]["server_peak_mb"] > 0
