@@ -18,6 +18,7 @@ from ..core.splice import replacement_text
 from ..core.types import Candidate, Target
 from .config import EnginePort
 from .documents import Document, DocumentStore
+from .notify import short
 from .positions import span_to_range, to_lsp
 from .targeting import relocate
 
@@ -81,7 +82,7 @@ async def apply_proof(
         log.info("%s: document changed, re-verifying against the new text", label)
         verdict = await engine.verify(moved, candidate)
         if not verdict.proved:
-            reason = f" ({verdict.reason})" if verdict.reason else ""
+            reason = f" ({short(verdict.reason)})" if verdict.reason else ""
             return ApplyOutcome(
                 "changed",
                 f"lean-copilot: the file changed and the proof of {label} no longer checks{reason}; not applied.",

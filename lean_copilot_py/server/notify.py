@@ -65,3 +65,14 @@ async def show_transcript(server: CopilotServer, path: Path) -> bool:
         server.show(f"lean-copilot transcript: {path}", lsp.MessageType.Info)
         return False
     return bool(shown and shown.success)
+
+
+def short(text: str, limit: int = 200) -> str:
+    """One line for a notification: the first line of ``text``, whitespace collapsed, at most ``limit``."""
+    line = next((ln for ln in text.splitlines() if ln.strip()), "")
+    line = " ".join(line.split())
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+
+
+def one_line(exc: BaseException) -> str:
+    return short(f"{type(exc).__name__}: {exc}")

@@ -15,7 +15,7 @@ from lsprotocol import types as lsp
 from ..core.events import SearchResult, SearchStatus
 from ..core.types import Target
 from .edits import apply_proof
-from .notify import tell
+from .notify import one_line, short, tell
 from .progress import SearchProgress
 from .searches import CommandResult, RunningSearch, result
 from .targeting import sorry_targets
@@ -68,7 +68,7 @@ async def run_target(
     except Exception as exc:
         final = "error"
         log.exception("search for %s failed", label)
-        message = f"lean-copilot: the search for {label} failed: {_one_line(exc)}"
+        message = f"lean-copilot: the search for {label} failed: {one_line(exc)}"
         server.notify_status("error", message)
         if not quiet:
             tell(server, message, lsp.MessageType.Error, search.id)
@@ -83,14 +83,14 @@ def _unproved(
 ) -> CommandResult:
     if res.status is SearchStatus.CANCELLED:
         return result("cancelled", search.id, f"lean-copilot: {label}: cancelled")
-    reason = res.reason or res.status.value
+    reason = short(res.reason or res.status.value)
     if res.status is SearchStatus.ERROR:
         message = f"lean-copilot: could not search for {label}: {reason}"
         server.notify_status("error", message)
         if not quiet:
             tell(server, message, lsp.MessageType.Error, search.id)
         return result("error", search.id, message)
-    message = f"lean-copilot: no verified proof of {label} ({reason})"
+    message = f"lean-copilot: no verified proof of {label}: {reason}"
     if not res.model_used:
         message += "; only the automation ran (the model was not available)"
     if not quiet:
@@ -142,8 +142,3 @@ async def run_fill_all(server: CopilotServer, batch: RunningSearch, uri: str, na
         return result(status, batch.id, message, proved=proved, total=total)
     finally:
         progress.end(final)
-
-
-def _one_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__

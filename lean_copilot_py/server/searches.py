@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .notify import one_line
+
 log = logging.getLogger(__name__)
 
 CommandResult = dict[str, Any]
@@ -80,7 +82,7 @@ class SearchRegistry:
                 return result("cancelled", search_id, f"lean-copilot: {title}: cancelled")
             except Exception as exc:
                 log.exception("search %s failed", search_id)
-                return result("error", search_id, f"lean-copilot: {title}: {_one_line(exc)}")
+                return result("error", search_id, f"lean-copilot: {title}: {one_line(exc)}")
 
         search.task = asyncio.get_running_loop().create_task(body(), name=f"lean-copilot {search_id}")
         self._running[search_id] = search
@@ -144,8 +146,3 @@ class SearchRegistry:
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__

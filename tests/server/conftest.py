@@ -102,8 +102,8 @@ class Editor:
             return []
         return [json.loads(line) for line in self.log_path.read_text().splitlines() if line.strip()]
 
-    async def wait_call(self, call: str, timeout: float = 10.0, count: int = 1) -> dict[str, Any]:
-        for _ in range(int(timeout / 0.02)):
+    async def wait_call(self, call: str, within: float = 10.0, count: int = 1) -> dict[str, Any]:
+        for _ in range(int(within / 0.02)):
             found = [c for c in self.calls() if c["call"] == call]
             if len(found) >= count:
                 return found[count - 1]
@@ -111,7 +111,9 @@ class Editor:
         raise AssertionError(f"the engine never saw {call!r}: {self.calls()}")
 
     async def command(self, name: str, *args: Any) -> Any:
-        return await self.client.workspace_execute_command_async(lsp.ExecuteCommandParams(command=name, arguments=list(args)))
+        return await self.client.workspace_execute_command_async(
+            lsp.ExecuteCommandParams(command=name, arguments=list(args))
+        )
 
 
 Start = Callable[..., Awaitable[Editor]]

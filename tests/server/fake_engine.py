@@ -73,7 +73,8 @@ class FakeEngine:
             if events == 0 and delay:
                 await asyncio.sleep(delay)
             release = self.s.get("release_file")
-            while release and not os.path.exists(release):
+            # A file is the simplest handshake with a test in another process.
+            while release and not Path(release).exists():  # noqa: ASYNC110, ASYNC240
                 await asyncio.sleep(0.02)
         except asyncio.CancelledError:
             self.log("search_cancelled", decl=target.decl_name)
@@ -87,7 +88,8 @@ class FakeEngine:
         if status == "raise":
             raise RuntimeError("Lean server crashed (exit code -9)\nstack...")
         if status == "proved":
-            proof = Candidate(self.s.get("proof", "by\n  simp"), self.s.get("helpers", ""), self.s.get("origin", "fake"))
+            s = self.s
+            proof = Candidate(s.get("proof", "by\n  simp"), s.get("helpers", ""), s.get("origin", "fake"))
             return SearchResult(sid, SearchStatus.PROVED, proof=proof, transcript_path=transcript)
         return SearchResult(
             sid,

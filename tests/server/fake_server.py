@@ -7,8 +7,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from lean_copilot_py.server.main import run_server  # noqa: E402
-from tests.server.fake_engine import factory  # noqa: E402
+from lean_copilot_py.server.main import run_server
+from tests.server.fake_engine import factory
 
 if __name__ == "__main__":
     sys.exit(run_server(engine_factory=factory))

@@ -104,7 +104,8 @@ async def test_fill_sorry_and_helpers_in_one_edit(start: Start, lean_file) -> No
     result = await editor.command("leanCopilot.fillSorry", {"uri": uri, "line": 5, "character": 3})
     assert result["status"] == "proved"
     assert editor.texts[uri] == (
-        "theorem a : 1 = 1 := by\n  sorry\n\nlemma h : True := trivial\n\ntheorem b (n : Nat) : n = n := by\n  intro\n  rfl\n"
+        "theorem a : 1 = 1 := by\n  sorry\n\n"
+        "lemma h : True := trivial\n\ntheorem b (n : Nat) : n = n := by\n  intro\n  rfl\n"
     )
     assert len(editor.applied) == 1  # helpers and proof: one WorkspaceEdit, one undo step
 
@@ -125,7 +126,8 @@ async def test_second_request_joins_the_running_search(start: Start, lean_file) 
     editor = await start({"delay": 0.6, "events": 3})
     editor.open(uri, PROVE_ME)
     arg = {"uri": uri, "line": 0, "character": 3}
-    first, second = await asyncio.gather(editor.command("leanCopilot.prove", arg), editor.command("leanCopilot.prove", arg))
+    prove = editor.command("leanCopilot.prove", arg)
+    first, second = await asyncio.gather(prove, editor.command("leanCopilot.prove", arg))
     assert first == second and first["status"] == "proved"
     assert len([c for c in editor.calls() if c["call"] == "search"]) == 1
     assert len(editor.applied) == 1
@@ -183,7 +185,7 @@ async def test_edit_elsewhere_during_search_reverifies_and_applies(start: Start,
     assert editor.texts[uri] == "-- note 😀\n\ntheorem foo (n : Nat) : n + 0 = n := by\n  simp\n"
 
 
-async def test_edit_inside_declaration_during_search_is_not_overwritten(start: Start, lean_file, tmp_path: Path) -> None:
+async def test_edit_inside_declaration_during_search_is_kept(start: Start, lean_file, tmp_path: Path) -> None:
     release = tmp_path / "release"
     uri = lean_file(PROVE_ME)
     editor = await start({"release_file": str(release)})
