@@ -68,3 +68,4 @@ def test_command_at_sorry_puts_the_verified_proof_in_the_buffer(tmp_path: Path, 
     assert out.get("suggestions_error") in (None, {}), context
     assert out["health_ok"], context
     assert "lean-copilot" in out.get("health", ""), context
+    assert out["restarted"], "no new client after :LeanCopilot restart\n" + context

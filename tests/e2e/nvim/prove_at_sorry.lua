@@ -76,6 +76,16 @@ local ok, err = pcall(function()
     vim.cmd("tabclose")
   end
   step("health")
+
+  -- :LeanCopilot restart must bring a new server up on the same buffer.
+  local old_id = client.id
+  vim.api.nvim_set_current_buf(lean_buf)
+  vim.cmd("LeanCopilot restart")
+  out.restarted = vim.wait(30000, function()
+    local now = util.clients("lean_copilot", lean_buf)[1]
+    return now ~= nil and now.id ~= old_id
+  end, 50)
+  step("restart")
 end)
 if not ok then out.lua_error = tostring(err) end
 finish()

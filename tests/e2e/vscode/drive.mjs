@@ -12,6 +12,7 @@ const cfg = JSON.parse(process.argv[2]);
 mkdirSync(cfg.artifacts, { recursive: true });
 const out = { steps: [], quickFixEntries: [], console: [] };
 let shotIndex = 0;
+const started = Date.now();
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -37,7 +38,7 @@ async function shot(name) {
   shotIndex += 1;
   const path = join(cfg.artifacts, `${String(shotIndex).padStart(2, "0")}-${name}.png`);
   await page.screenshot({ path }).catch(() => undefined);
-  out.steps.push(name);
+  out.steps.push(`${name} @${((Date.now() - started) / 1000).toFixed(1)}s`);
 }
 
 const diskText = () => readFileSync(cfg.file, "utf8");

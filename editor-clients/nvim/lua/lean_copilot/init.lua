@@ -8,9 +8,10 @@ local M = {}
 
 M._setup_done = false
 
---- Attaches the client to every loaded buffer of a configured filetype (0.7–0.10 path).
+--- Attaches the client to every loaded buffer of a configured filetype: buffers opened before
+--- setup() on 0.7–0.10, and after `:LeanCopilot restart` on every version (vim.lsp.enable only
+--- starts clients on the next FileType event).
 function M.attach_all()
-  if vim.lsp.config and vim.lsp.enable then return end
   for _, bufnr in ipairs(vim.api.nvim_list_bufs()) do
     if vim.api.nvim_buf_is_loaded(bufnr) and vim.tbl_contains(config.current.filetypes, vim.bo[bufnr].filetype) then
       client.attach(bufnr, config.current)
