@@ -54,7 +54,11 @@ def build_vsix(dest: Path) -> Path:
     vsix = dest / "lean-copilot.vsix"
     subprocess.run(
         [str(EXTENSION_DIR / "node_modules" / ".bin" / "vsce"), "package", "--out", str(vsix)],
-        cwd=EXTENSION_DIR, check=True, capture_output=True, text=True, timeout=180,
+        cwd=EXTENSION_DIR,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     return vsix
 
@@ -76,14 +80,33 @@ def code_server(state: Path, vsix: Path, folder: Path, user_settings: dict, env:
     config.write_text(f"bind-addr: 127.0.0.1:{port}\nauth: none\ncert: false\n", encoding="utf-8")
     dirs = ["--user-data-dir", str(data), "--extensions-dir", str(extensions), "--config", str(config)]
     full_env = {**os.environ, **env, "PATH": f"{NODE24_BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
-    subprocess.run([str(CODE_SERVER), *dirs, "--install-extension", str(vsix)],
-                   check=True, capture_output=True, text=True, timeout=120, env=full_env)
+    subprocess.run(
+        [str(CODE_SERVER), *dirs, "--install-extension", str(vsix)],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=full_env,
+    )
     log = state / "code-server.log"
     with log.open("w") as log_file:
         proc = subprocess.Popen(
-            [str(CODE_SERVER), *dirs, "--auth", "none", "--bind-addr", f"127.0.0.1:{port}",
-             "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust", str(folder)],
-            stdout=log_file, stderr=subprocess.STDOUT, env=full_env, start_new_session=True,
+            [
+                str(CODE_SERVER),
+                *dirs,
+                "--auth",
+                "none",
+                "--bind-addr",
+                f"127.0.0.1:{port}",
+                "--disable-telemetry",
+                "--disable-update-check",
+                "--disable-workspace-trust",
+                str(folder),
+            ],
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            env=full_env,
+            start_new_session=True,
         )
     try:
         url = f"http://127.0.0.1:{port}"

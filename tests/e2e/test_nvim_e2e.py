@@ -45,9 +45,21 @@ def run_nvim(project_dir: Path, result_file: Path, command: str = "prove") -> di
         "XDG_DATA_HOME": str(project_dir.parent / "nvim-data"),
     }
     proc = subprocess.run(
-        ["nvim", "--headless", "--clean", "-u", str(NVIM_DIR / "minimal_init.lua"),
-         "-c", f"luafile {NVIM_DIR / 'prove_at_sorry.lua'}"],
-        cwd=project.root, env=env, capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL,
+        [
+            "nvim",
+            "--headless",
+            "--clean",
+            "-u",
+            str(NVIM_DIR / "minimal_init.lua"),
+            "-c",
+            f"luafile {NVIM_DIR / 'prove_at_sorry.lua'}",
+        ],
+        cwd=project.root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        stdin=subprocess.DEVNULL,
     )
     if not result_file.exists():
         pytest.fail(f"nvim wrote no result (rc={proc.returncode})\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")

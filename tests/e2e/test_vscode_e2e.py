@@ -62,8 +62,13 @@ def test_quick_fix_prove_puts_the_verified_proof_in_the_file(tmp_path: Path) -> 
             "artifacts": str(ARTIFACTS),
             "timeoutMs": 90_000,
         }
-        proc = subprocess.run(["node", str(DRIVER_DIR / "drive.mjs"), json.dumps(config)],
-                              cwd=DRIVER_DIR, capture_output=True, text=True, timeout=360)
+        proc = subprocess.run(
+            ["node", str(DRIVER_DIR / "drive.mjs"), json.dumps(config)],
+            cwd=DRIVER_DIR,
+            capture_output=True,
+            text=True,
+            timeout=360,
+        )
         log = workbench.log.read_text(encoding="utf-8", errors="replace")
     if not result_file.exists():
         pytest.fail(f"driver wrote no result (rc={proc.returncode})\n{proc.stdout}\n{proc.stderr}\n{log[-3000:]}")
@@ -71,7 +76,10 @@ def test_quick_fix_prove_puts_the_verified_proof_in_the_file(tmp_path: Path) -> 
     context = json.dumps(out, indent=2) + f"\nscreenshots: {ARTIFACTS}\ncode-server log tail:\n{log[-2000:]}"
     assert "error" not in out, context
     titles = " | ".join(out["quickFixEntries"])
-    for title in ("Prove with lean-copilot", "Fill this sorry with lean-copilot",
-                  "Fill all sorries in this file with lean-copilot"):
+    for title in (
+        "Prove with lean-copilot",
+        "Fill this sorry with lean-copilot",
+        "Fill all sorries in this file with lean-copilot",
+    ):
         assert title in titles, context
     assert out["diskText"] == EXPECTED_PROVED, context
