@@ -74,7 +74,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_bench(args)
     except ModuleNotFoundError as exc:
         if exc.name and exc.name.startswith("lean_copilot_py"):
-            print(f"lean-copilot {args.command}: not built yet in this version ({exc.name} is missing).", file=sys.stderr)
+            msg = f"lean-copilot {args.command}: this installation lacks {exc.name}; reinstall lean-copilot-py."
+            print(msg, file=sys.stderr)
             return 2
         raise
     except KeyboardInterrupt:

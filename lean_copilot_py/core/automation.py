@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from .attempt import CheckFn, checked, screen_candidate
+from .targets import in_tactic_position
 from .types import Candidate, Outcome, Severity, Target, TargetKind, Verdict
 
 SEARCH_TACTICS = ("exact?", "apply?", "rw?", "simp?", "hint")
@@ -67,11 +68,14 @@ def _dedent_join(lines: list[str]) -> str:
 
 
 def tactic_candidate(target: Target, tactic: str, origin: str = "") -> Candidate:
-    """A DECLARATION's proof is ``by\\n  <tac>``; a SORRY / CURSOR takes the tactic itself."""
+    """A DECLARATION's proof is ``by\\n  <tac>``; a SORRY / CURSOR in tactic position takes the tactic itself;
+    a `sorry` in term position (``⟨n + 1, sorry⟩``) needs a term, so the tactic goes under `by`."""
     origin = origin or f"automation:{tactic}"
     if target.kind is TargetKind.DECLARATION:
         body = "\n".join("  " + ln if ln else "" for ln in tactic.split("\n"))
         return Candidate(proof=f"by\n{body}", origin=origin)
+    if target.kind is TargetKind.SORRY and not in_tactic_position(target):
+        return Candidate(proof=f"(by {tactic})", origin=origin)
     return Candidate(proof=tactic, origin=origin)
 
 

@@ -74,7 +74,7 @@ class GaveUp(SearchEvent):
 EventSink = Callable[[SearchEvent], None]
 
 
-class SearchStatus(str, enum.Enum):
+class SearchStatus(enum.StrEnum):
     PROVED = "proved"
     FAILED = "failed"  # every attempt ended without a verified proof
     TIMEOUT = "timeout"  # the deadline passed

@@ -20,7 +20,13 @@ class Checker(Protocol):
         elaboration barrier. ``None`` when there is no proof state there; ``[]`` when no goals remain."""
         ...
 
-    async def check(self, target: Target, candidate: Candidate, *, timeout: float | None = None) -> Verdict:
+    async def check(
+        self,
+        target: Target,
+        candidate: Candidate,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-check budget the checker enforces itself
+    ) -> Verdict:
         """Check ``candidate`` under ``target``'s original header. Screening is the caller's job."""
         ...
 

@@ -48,7 +48,7 @@ def pos_to_offset(text: str, pos: Pos) -> int:
     return min(start + max(0, pos.col), end)
 
 
-class TargetKind(str, enum.Enum):
+class TargetKind(enum.StrEnum):
     DECLARATION = "declaration"  # the whole proof after `:=` of a declaration
     SORRY = "sorry"  # one `sorry` token (tactic or term position)
     CURSOR = "cursor"  # an insertion point inside a tactic proof (next-tactic suggestions)
@@ -124,7 +124,7 @@ class SorryGoal:
     goal: str
 
 
-class Outcome(str, enum.Enum):
+class Outcome(enum.StrEnum):
     PROVED = "proved"
     INCOMPLETE = "incomplete"  # unsolved goals or sorry, no other error
     FAILED = "failed"  # errors, a refused statement, a failed axiom audit
@@ -186,7 +186,7 @@ class GenerationRequest:
     session: str = ""
 
 
-class FinishReason(str, enum.Enum):
+class FinishReason(enum.StrEnum):
     STOP = "stop"  # a stop string / stop token / end of sequence
     LENGTH = "length"  # max_tokens reached
     ABORTED = "aborted"  # cancelled by us

@@ -11,6 +11,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from ..core.lexer import Kind, tokenize
 from ..core.splice import declaration_text, replacement_text
 from ..core.types import Candidate, Pos, Target, offset_to_pos, pos_to_offset
 
@@ -63,14 +64,17 @@ def shadow_for(target: Target, candidate: Candidate) -> ShadowText:
     helpers = candidate.helpers.strip("\n")
     helper_text = helpers + "\n\n" if helpers else ""
     decl = declaration_text(target, candidate)
+    name, renamed = target.full_name, 0
+    if not name:
+        decl, name, renamed = _name_example(decl)
     snippet = helper_text + decl
-    audit = f"\n\n#print axioms {target.full_name}\n"
+    audit = f"\n\n#print axioms {name}\n"
     text = prefix + snippet + audit
     origin = offset_to_pos(text, len(prefix))
     decl_off = len(prefix) + len(helper_text)
     # The candidate's own text inside the declaration: the replacement of proof_span.
     into_decl = pos_to_offset(target.text, target.proof_span.start) - pos_to_offset(target.text, target.decl_span.start)
-    proof_off = decl_off + into_decl
+    proof_off = decl_off + into_decl + renamed
     replaced = replacement_text(target, candidate)
     ranges = [(len(prefix), len(prefix) + len(helpers))] if helpers else []
     ranges.append((proof_off, proof_off + len(replaced)))
@@ -82,6 +86,20 @@ def shadow_for(target: Target, candidate: Candidate) -> ShadowText:
         audit_line=offset_to_pos(text, len(prefix) + len(snippet) + 2).line,
         candidate_ranges=tuple(ranges),
     )
+
+
+AUDIT_NAME = "lean_copilot_audited_example"
+
+
+def _name_example(decl: str) -> tuple[str, str, int]:
+    """`#print axioms` needs a name, and an `example` has none: check it as an equivalent theorem with a
+    name of ours (the statement is untouched). Returns the text, the name, and how many characters the
+    rename added before the proof."""
+    for tok in tokenize(decl):
+        if tok.kind is Kind.KEYWORD and tok.text == "example":
+            named = f"theorem {AUDIT_NAME}"
+            return decl[: tok.start] + named + decl[tok.end :], AUDIT_NAME, len(named) - len("example")
+    return decl, "", 0
 
 
 def sorry_positions(shadow: ShadowText, limit: int = 16) -> list[Pos]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from lean_copilot_py.core.automation import (
     next_tactic_ok,
     run_automation,
@@ -121,3 +123,18 @@ async def test_slots_bound_parallel_checks(target):
 
     await run_automation(target, ["a", "b", "c", "d", "e"], check, slots=2)
     assert peak == 2
+
+
+def test_a_term_position_sorry_gets_the_tactic_under_by() -> None:
+    from lean_copilot_py.core.splice import spliced_document
+    from lean_copilot_py.core.targets import find_targets
+
+    text = (
+        "theorem t (n : Nat) : ∃ m, n < m := ⟨n + 1, sorry⟩\n\n"
+        "theorem u (n : Nat) : n = n := by\n  have h : n = n := by\n    sorry\n  exact h\n"
+    )
+    term, tactic = find_targets(Path("T.lean"), text)
+    assert spliced_document(term, tactic_candidate(term, "omega")).startswith(
+        "theorem t (n : Nat) : ∃ m, n < m := ⟨n + 1, (by omega)⟩\n"
+    )
+    assert "    rfl\n  exact h" in spliced_document(tactic, tactic_candidate(tactic, "rfl"))

@@ -165,7 +165,11 @@ def split_commands(text: str) -> list[Command]:
     for i, s in enumerate(starts):
         e = starts[i + 1] if i + 1 < len(starts) else len(text)
         chunk = text[s:e].rstrip()
-        only_prefix = (chunk.startswith("/-") and chunk.endswith("-/")) or re.fullmatch(r"@\[[^\n]*\]", chunk)
+        # Doc comments (`/--`) and attributes belong to the next command; a module doc (`/-!`) and plain
+        # comments stand alone, as in Lean.
+        only_prefix = (chunk.startswith("/--") and chunk.endswith("-/")) or re.fullmatch(r"@\[[^\n]*\]", chunk)
+        if chunk.startswith("/-") and chunk.endswith("-/") and not only_prefix:
+            continue
         if only_prefix:
             pending = s if pending is None else pending
             continue

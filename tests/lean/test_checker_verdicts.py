@@ -3,6 +3,8 @@ problems that belong to the user's file rather than to the candidate."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from lean_copilot_py.core.types import Candidate, Outcome, Pos, Severity, TargetKind
@@ -242,3 +244,18 @@ async def test_missing_audit_names_the_files_own_errors(make_checker):
     v = await checker.check(make_target(text, "late"), Candidate("by\n  trivial"))
     assert v.outcome is Outcome.FAILED
     assert "boom in prefix" in v.reason and v.messages == ()
+
+
+async def test_an_example_is_audited_under_a_name_of_ours(tmp_path: Path) -> None:
+    from lean_copilot_py.core.targets import find_targets
+    from lean_copilot_py.lean.shadow import AUDIT_NAME, shadow_for
+
+    text = "namespace N\n\n/-- doc -/\nexample (n : Nat) : n + 0 = n := by\n  sorry\n\nend N\n"
+    (target,) = find_targets(tmp_path / "E.lean", text)
+    assert target.full_name == ""
+    shadow = shadow_for(target, Candidate("by\n  simp"))
+    assert f"theorem {AUDIT_NAME} (n : Nat) : n + 0 = n := by\n  simp" in shadow.text
+    assert shadow.text.rstrip().endswith(f"#print axioms {AUDIT_NAME}")
+    # The candidate's range still covers exactly the proof it wrote.
+    (start, end), = shadow.candidate_ranges
+    assert shadow.text[start:end] == " by\n  simp"
