@@ -28,6 +28,12 @@ CheckerFactory = Callable[[Path], Checker]
 
 
 def _default_checker_factory(settings: Settings) -> CheckerFactory:
+    """A local `lake serve` per Lake root, or a Kimina Lean Server when `kimina.enabled`."""
+    if settings.kimina.enabled:
+        from .lean.kimina import kimina_checker_factory
+
+        return kimina_checker_factory(settings)
+
     def build(root: Path) -> Checker:
         from .lean.checker import LeanChecker
 

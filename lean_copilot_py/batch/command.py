@@ -44,16 +44,8 @@ class Wiring:
     check_document: DocumentChecker | None
 
 
-def checker_kind(settings: Settings) -> str:
-    """"kimina" when `kimina.enabled` (or a future `lean.checker = "kimina"`), else "lean"."""
-    kimina = getattr(settings, "kimina", None)
-    if kimina is not None and kimina.enabled:
-        return "kimina"
-    return str(getattr(settings.lean, "checker", "lean"))
-
-
 def lean_ready(settings: Settings, project: LeanProject | None) -> bool:
-    if checker_kind(settings) == "kimina" or settings.lean.server_command:
+    if settings.kimina.enabled or settings.lean.server_command:
         return True  # a remote Kimina server, or an explicitly configured Lean server command
     return project is not None and lake_on_path() is not None
 
@@ -63,12 +55,7 @@ def build_wiring(settings: Settings, project: LeanProject | None) -> Wiring:
     from ..core.targets import find_targets
     from ..engine import Engine
 
-    factory = None
-    if checker_kind(settings) == "kimina":
-        from ..lean.kimina import kimina_checker_factory
-
-        factory = kimina_checker_factory(settings)
-    engine = Engine(settings, checker_factory=factory)
+    engine = Engine(settings)
     return Wiring(engine, find_targets, document_checker(settings, engine))
 
 

@@ -14,7 +14,7 @@ prints its base URL (…/v1) on stdout once it listens. ``GET /_requests`` retur
 
 Script format (JSON; a bare list means {"scripts": list}, a script that is a list means {"turns": list})::
 
-    {"model": "fake-model", "latency_s": 0.0, "turn_marker": "<REPL>",
+    {"model": "fake-model", "latency_s": 0.0, "turn_marker": "\\n<REPL>\\n",
      "scripts": [                                  # one per attempt: round robin, or seed % n
         {"match": "optional regex on the prompt",
          "turns": ["text of turn 0", {"text": "turn 1", "fail": "drop", "after": 3, "latency_s": 0.05}]}]}
@@ -161,7 +161,9 @@ class FakeOpenAI:
         self.scripts, opts = parse_script(script or [])
         self.model = model or opts.get("model", "fake-model")
         self.latency_s = latency_s if latency_s is not None else float(opts.get("latency_s", 0.0))
-        self.turn_marker = opts.get("turn_marker", "<REPL>")
+        # Feedback blocks open with "\n<REPL>\n"; StepFun's system prompt mentions "<REPL>" in prose, which must
+        # not count as a turn.
+        self.turn_marker = opts.get("turn_marker", "\n<REPL>\n")
         self.tok = HFTok(str(tokenizer_dir)) if tokenizer_dir else CharTokenizer()
         self.requests: list[RequestRecord] = []
         self._rr = 0
