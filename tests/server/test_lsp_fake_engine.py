@@ -320,20 +320,23 @@ async def test_inline_suggestions_and_custom_request(start: Start, lean_file, cl
     assert call["budget_s"] == 8.0
 
 
-async def test_typing_cancels_a_stale_suggestion_request(start: Start, lean_file) -> None:
+async def test_typing_or_a_newer_request_cancels_a_stale_suggestion(start: Start, lean_file) -> None:
     text = "theorem foo (n : Nat) : n + 0 = n := by\n  \n"
     uri = lean_file(text)
     editor = await start({"suggest_delay": 5})
     editor.open(uri, text)
-    pending = editor.client.protocol.send_request_async(
-        "leanCopilot/suggestions", {"textDocument": {"uri": uri}, "position": {"line": 1, "character": 2}}
-    )
-    task = asyncio.ensure_future(pending)
+    where = {"textDocument": {"uri": uri}, "position": {"line": 1, "character": 2}}
+    protocol = editor.client.protocol
+    first = asyncio.ensure_future(protocol.send_request_async("leanCopilot/suggestions", where))
     await editor.wait_call("suggest")
+    second = asyncio.ensure_future(protocol.send_request_async("leanCopilot/suggestions", where))
+    with pytest.raises(Exception, match="cancel"):  # superseded by the newer request
+        await asyncio.wait_for(first, 3)
+    await editor.wait_call("suggest", count=2)
     editor.replace(uri, lsp.Position(1, 2), lsp.Position(1, 2), "s")
-    with pytest.raises(Exception, match="cancel"):
-        await asyncio.wait_for(task, 3)
-    await editor.wait_call("suggest_cancelled")
+    with pytest.raises(Exception, match="cancel"):  # made stale by typing
+        await asyncio.wait_for(second, 3)
+    await editor.wait_call("suggest_cancelled", count=2)
 
 
 async def test_inline_disabled_by_settings(start: Start, lean_file) -> None:
