@@ -118,9 +118,13 @@ async def _run_ours(w: Workload, work: Path, target: Target, lean: LeanSettings,
                 or (i.kind == "model" and i.key.endswith(f"-{winner}"))
                 or (i.kind == "lean" and i.key.startswith(f"model:attempt-{winner}:"))]
     turns = sum(1 for i in critical if i.kind == "model")
+    first_model = min((i.start for i in rec.of("model")), default=t1)
     out = {"proved": proved, "status": result.status.value, "reason": result.reason, "proof_origin": origin,
            "winning_attempt": winner, "attempts": attempts, "slots": lean.slots,
-           "sketches_checked": result.stats.sketches_checked}
+           "sketches_checked": result.stats.sketches_checked,
+           # Engine.search reads the goal from Lean before any attempt starts: that wait is before the model.
+           "goal_read_s": round(sum(i.seconds for i in rec.of("goal")), 3),
+           "first_model_request_after_s": round(first_model - t0, 3)}
     out |= _timeline(rec, t0, t1, critical, turns)
     out["prefill"] = summarize(prefill_rows(records, tok))
     return out
