@@ -1,0 +1,19 @@
+"""Chaos fixtures: reuse the server tests' pytest-lsp harness (`start`, `lean_file`) and add a tokenizer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.server.conftest import lean_file, start  # noqa: F401 (fixtures re-exported for this package)
+
+
+@pytest.fixture(scope="session")
+def tiny_tokenizer(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # Only the tokenizer: the random-weight model is not needed for the fake OpenAI server.
+    from tests.fakes.tiny_model import _build_tokenizer
+
+    path = tmp_path_factory.mktemp("tiny-tokenizer")
+    _build_tokenizer().save_pretrained(path)
+    return path

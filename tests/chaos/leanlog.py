@@ -1,0 +1,88 @@
+"""What the fake Lean server was really asked to check, rebuilt from its message log, and judged again.
+
+An applied proof must be one that Lean checked: some document the checker sent (didOpen/didChange, as the
+fake received it) holds exactly that declaration text followed by its `#print axioms` audit, and the
+script's rules judge that declaration proved (no error, no `sorry`, allowed axioms only).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tests.fakes import fake_lean
+
+ALLOWED = {"propext", "Classical.choice", "Quot.sound"}
+
+
+class LeanLog:
+    """Incremental reader of one fake-Lean log file (every fake process of a session appends to it)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._pos = 0
+        self._docs: dict[str, str] = {}
+        self.texts: list[str] = []  # every full document text the fake elaborated, in order
+
+    def poll(self) -> None:
+        try:
+            with self.path.open("rb") as fh:
+                fh.seek(self._pos)
+                data = fh.read()
+        except FileNotFoundError:
+            return
+        end = data.rfind(b"\n") + 1  # a line being written is read next time
+        self._pos += end
+        for raw in data[:end].splitlines():
+            if raw.strip():
+                self._apply(json.loads(raw))
+
+    def _apply(self, msg: dict[str, Any]) -> None:
+        method, params = msg.get("method"), msg.get("params") or {}
+        if method == "textDocument/didOpen":
+            td = params["textDocument"]
+            self._docs[td["uri"]] = td["text"]
+        elif method == "textDocument/didChange":
+            uri = params["textDocument"]["uri"]
+            text = self._docs.get(uri, "")
+            for change in params.get("contentChanges", []):
+                if "range" in change:
+                    s = fake_lean.offset_of(text, change["range"]["start"])
+                    e = fake_lean.offset_of(text, change["range"]["end"])
+                    text = text[:s] + change["text"] + text[e:]
+                else:
+                    text = change["text"]
+            self._docs[uri] = text
+        else:
+            return
+        self.texts.append(self._docs[params["textDocument"]["uri"]])
+
+    def mark(self) -> int:
+        self.poll()
+        return len(self.texts)
+
+
+def proved_in(text: str, decl_text: str, name: str, judge: Any) -> bool:
+    """Does ``text`` hold ``decl_text`` as a declaration, audited, that the script judges proved?"""
+    audited = False
+    found = None
+    for cmd in fake_lean.analyse(text):
+        if cmd.decl is not None and cmd.decl.name == name and text[cmd.decl.start : cmd.decl.end] == decl_text:
+            found = cmd.decl
+        elif found is not None and cmd.audit_of == name:
+            audited = True
+    if found is None or not audited:
+        return False
+    out = judge.judge(text, found)
+    rule = out.rule
+    if rule is not None and (rule.crash or rule.hang or rule.exit_server):
+        return False
+    return out.closed and not out.had_sorry and set(out.axioms or []) <= ALLOWED and out.axioms is not None
+
+
+def lean_checked(log: LeanLog, since: int, decl_text: str, name: str, script_path: Path) -> bool:
+    log.poll()
+    judge = fake_lean.Judge(script_path)
+    judge.current()
+    return any(proved_in(t, decl_text, name, judge) for t in log.texts[since:] if decl_text in t)
