@@ -68,18 +68,21 @@ def responsiveness_table(r: dict[str, Any]) -> str:
     head = (f"Responsiveness ({c['name']}): `lean-copilot serve` over stdio, {r['searches_started']} searches x "
             f"{c['attempts']} attempts ({'fake model + ' if c['use_model'] else 'no model, '}fake Lean "
             f"{c['check_s']:g} s/check), one code action every {c['interval_s'] * 1000:g} ms for {c['window_s']:g} s")
-    idle, busy = r["code_action_idle"], r["code_action_during_searches"]
-    rows = [("", "idle server", "during searches")]
-    rows.append(("code actions timed", str(idle.get("n")), str(busy.get("n"))))
+    idle, warm, busy = r["code_action_idle"], r["code_action_warmup"], r["code_action_during_searches"]
+    rows = [("", "idle server", f"warm-up ({r['warmup_s']:g} s)", "during searches")]
+    rows.append(("code actions timed", str(idle.get("n")), str(warm.get("n")), str(busy.get("n"))))
     for key, label in (("p50_ms", "p50"), ("p99_ms", "p99 (target <= 20 ms)"), ("max_ms", "max")):
-        rows.append((f"code action latency {label}", _f(idle.get(key), " ms"), _f(busy.get(key), " ms")))
-    rows.append(("server RSS (target <= 200 MB)", _f(r["rss_idle_mb"], " MB"),
+        rows.append((f"code action latency {label}", _f(idle.get(key), " ms"), _f(warm.get(key), " ms"),
+                     _f(busy.get(key), " ms")))
+    rows.append(("server RSS (target <= 200 MB)", _f(r["rss_idle_mb"], " MB"), "",
                  _f(r["rss"]["server_peak_mb"], " MB peak")))
-    rows.append(("fake Lean processes' RSS", "", _f(r["rss"]["children_peak_mb"], " MB peak")))
+    rows.append(("fake Lean processes' RSS", "", "", _f(r["rss"]["children_peak_mb"], " MB peak")))
     running = f"{r['searches_running_at_window_end']}/{r['searches_started']}"
-    rows.append(("searches still running at the end", "", running))
-    rows.append(("model requests during the window", "", str(r["model_requests_during_window"])))
-    return "\n".join([head, "", _table(rows)])
+    rows.append(("searches still running at the end", "", "", running))
+    rows.append(("model requests in the window", "", "", str(r["model_requests_during_window"])))
+    slow = ", ".join(f"{s['ms']:g} ms at {s['at_s']:g} s" for s in r["slowest"][:3])
+    note = "" if r["model_streaming_after_warmup"] else "\nWARNING: the model was not streaming when the window began."
+    return "\n".join([head, "", _table(rows), f"slowest code actions (time since the prove commands): {slow}{note}"])
 
 
 def machine_line(m: dict[str, Any]) -> str:

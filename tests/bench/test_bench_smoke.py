@@ -62,6 +62,7 @@ def test_bench_smoke_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
 
     r = data["responsiveness"]
     assert r["code_action_idle"]["n"] > 0 and r["code_action_during_searches"]["n"] > 0
+    assert r["code_action_warmup"]["n"] > 0 and r["slowest"]
     assert r["code_action_during_searches"]["p50_ms"] > 0
     assert r["searches_started"] == r["config"]["searches"]
     assert r["rss"]["server_peak_mb"] > 0
