@@ -10,10 +10,14 @@ import pytest
 
 from tests.e2e.code_server import EXTENSION_DIR
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("npm") is None or not (EXTENSION_DIR / "node_modules" / "typescript").exists(),
-    reason="the extension's node_modules are not installed (tests/e2e/install.sh vscode)",
-)
+# Marked e2e: it needs what tests/e2e/install.sh installs, and runs in the suite's e2e pass.
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(
+        shutil.which("npm") is None or not (EXTENSION_DIR / "node_modules" / "typescript").exists(),
+        reason="the extension's node_modules are not installed (tests/e2e/install.sh vscode)",
+    ),
+]
 
 
 def test_extension_compiles_and_unit_tests_pass() -> None:
