@@ -94,7 +94,7 @@ async def cancel_request(run: Run) -> str:
     if not live:
         return "cancelRequest: nothing pending"
     msg_id = run.rng.choice(live)
-    run.session.editor.client.protocol.notify("$/cancelRequest", {"id": msg_id})
+    run.session.editor.client.protocol.notify(lsp.CANCEL_REQUEST, lsp.CancelParams(id=msg_id))
     return f"cancelRequest {msg_id}"
 
 

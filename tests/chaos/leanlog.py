@@ -86,3 +86,20 @@ def lean_checked(log: LeanLog, since: int, decl_text: str, name: str, script_pat
     judge = fake_lean.Judge(script_path)
     judge.current()
     return any(proved_in(t, decl_text, name, judge) for t in log.texts[since:] if decl_text in t)
+
+
+def explain(log: LeanLog, since: int, decl_text: str, name: str, script_path: Path) -> str:
+    """For a failure report: each checked document that holds the declaration's header, and its verdict."""
+    judge = fake_lean.Judge(script_path)
+    script = judge.current()
+    header = decl_text.split(":=", 1)[0]
+    lines = [f"script rules: {[(r.pattern, r.decl) for r in script.rules]}"]
+    for t in log.texts[since:]:
+        if header not in t:
+            continue
+        for cmd in fake_lean.analyse(t):
+            if cmd.decl is not None and cmd.decl.name == name:
+                out = judge.judge(t, cmd.decl)
+                lines.append(f"checked {t[cmd.decl.start:cmd.decl.end]!r}: closed={out.closed} sorry={out.had_sorry}"
+                             f" axioms={out.axioms}")
+    return "\n".join(lines[-12:])

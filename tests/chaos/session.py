@@ -23,7 +23,7 @@ from tests.server.conftest import Editor
 
 from .document import SORRY_BODY, check_applied_edit, decls, line_end, original, skeleton, workspace_edits
 from .faults import FAULTS
-from .leanlog import LeanLog, lean_checked
+from .leanlog import LeanLog, explain, lean_checked
 from .scenario import base_script, model_plan
 
 K = 3  # theorems per document
@@ -190,7 +190,8 @@ class Run:
             i, header, body = check_applied_edit(before, edits)
             decl_text = header + body
             assert lean_checked(s.lean_log, self.since, decl_text, f"t{i}", s.script_path), (
-                f"UNVERIFIED edit applied for t{i}:\n{decl_text}\n{self.report()}")
+                f"UNVERIFIED edit applied for t{i}:\n{decl_text}\n{self.report()}\n"
+                f"{explain(s.lean_log, self.since, decl_text, f't{i}', s.script_path)}")
             bodies.setdefault(i, set()).add(body)
             s.count("applied_edits")
         # The user's text: exactly what they typed, and only proof bodies changed by verified edits.
