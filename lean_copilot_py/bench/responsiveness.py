@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import os
 import random
+import re
 import statistics
 import subprocess
 import sys
@@ -91,11 +92,33 @@ class _Rss:
             kids = self.proc.children(recursive=True)
             self.children.append(sum(k.memory_info().rss for k in kids))
 
+    def cpu_seconds(self) -> float:
+        try:
+            t = self.proc.cpu_times()
+            return t.user + t.system
+        except Exception:  # the process is gone
+            return 0.0
+
     def summary(self) -> dict[str, Any]:
         mb = 1024 * 1024
         return {"server_peak_mb": round(max(self.server, default=0) / mb, 1),
                 "server_last_mb": round((self.server[-1] if self.server else 0) / mb, 1),
                 "children_peak_mb": round(max(self.children, default=0) / mb, 1), "samples": len(self.server)}
+
+
+def _progress_timeline(client: LspClient, began: float) -> list[dict[str, Any]]:
+    """When each kind of progress message first arrived (seconds since the prove commands): where the
+    warm-up goes (goal reads, automation, first attempts)."""
+    first: dict[str, float] = {}
+    for t, method, params in client.notifications:
+        if method != "$/progress" or not isinstance(params, dict):
+            continue
+        msg = str((params.get("value") or {}).get("message") or "")
+        # "attempts 2 · sketches checked 5 · attempt 3, sketch 1: failed" -> "attempt N, sketch N"
+        kind = re.sub(r"\d+", "N", msg.split(" · ")[-1].split(":")[0]).strip()[:60]
+        if kind and kind not in first:
+            first[kind] = round(t - began, 2)
+    return [{"at_s": v, "message": k} for k, v in sorted(first.items(), key=lambda kv: kv[1])][:15]
 
 
 async def _code_action(client: LspClient, uri: str, line: int) -> float:
@@ -198,7 +221,9 @@ async def _measure(cfg: RespConfig, client: LspClient, uri: str, text: str, decl
     warm, warm_at = await sample(began + cfg.warmup_max_s, model_streaming)
     warmup_s = time.perf_counter() - began
     before = len(await model_srv.requests()) if model_srv is not None else 0
+    cpu0, t_window = rss.cpu_seconds(), time.perf_counter()
     busy, when = await sample(time.perf_counter() + cfg.window_s)
+    server_cpu_pct = 100 * (rss.cpu_seconds() - cpu0) / max(1e-9, time.perf_counter() - t_window)
     running = sum(1 for f in searches if not f.done())
     model_requests = (len(await model_srv.requests()) - before) if model_srv is not None else 0
     await client.request("workspace/executeCommand", {"command": "leanCopilot.cancel", "arguments": [{}]})
@@ -218,6 +243,8 @@ async def _measure(cfg: RespConfig, client: LspClient, uri: str, text: str, decl
         "searches_running_at_window_end": running,
         "search_results": [o.get("status", "?") if isinstance(o, dict) else type(o).__name__ for o in outcomes],
         "model_requests_during_window": model_requests,
+        "server_cpu_pct_during_window": round(server_cpu_pct, 1),
+        "progress_timeline": _progress_timeline(client, began),
         "rss_idle_mb": idle_rss,
         "rss": rss.summary(),
         "server_requests_seen": sorted(set(client.server_requests)),
