@@ -93,6 +93,7 @@ def explain(log: LeanLog, since: int, decl_text: str, name: str, script_path: Pa
     judge = fake_lean.Judge(script_path)
     script = judge.current()
     header = decl_text.split(":=", 1)[0]
+    log.poll()
     lines = [f"script rules: {[(r.pattern, r.decl) for r in script.rules]}"]
     for t in log.texts[since:]:
         if header not in t:

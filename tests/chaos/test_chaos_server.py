@@ -28,7 +28,7 @@ from tests.server.conftest import Start
 from .leanlog import LeanLog
 from .session import Session, one_run, settings
 
-SHORT_RUNS = 6
+SHORT_RUNS = 5
 RUNS_PER_SESSION = 25
 RUNS = int(os.environ.get("LEAN_COPILOT_CHAOS_RUNS", SHORT_RUNS))
 SEED = int(os.environ.get("LEAN_COPILOT_CHAOS_SEED", random.SystemRandom().randrange(2**32)))
