@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from pathlib import Path
@@ -48,9 +47,10 @@ EngineFactory = Callable[[Settings], Awaitable[EnginePort]]
 
 
 async def default_engine_factory(settings: Settings) -> EnginePort:
-    # The engine pulls in leanclient/openai/tokenizers: import it off the event loop, and only on first use.
-    module = await asyncio.to_thread(importlib.import_module, "lean_copilot_py.engine")
-    return module.Engine(settings)
+    # The engine runs on a loop of its own (server/engine_thread.py), imported there on first use.
+    from .engine_thread import threaded_engine
+
+    return await threaded_engine(settings)
 
 
 def _drop_nulls(value: Any) -> Any:
