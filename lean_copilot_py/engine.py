@@ -81,6 +81,7 @@ class Engine:
         self._family = family
         self._model_lock = asyncio.Lock()
         self.cache = ProofCache(settings.cache_dir if settings.search.cache else None)
+        self._background: set[asyncio.Future[object]] = set()
         self._closed = False
 
     # -- children ---------------------------------------------------------------------------------------
@@ -164,16 +165,24 @@ class Engine:
         deadline_s: float | None = None,
         attempts: int | None = None,
     ) -> SearchResult:
-        target = await self._with_goal(target)
-        project = await asyncio.to_thread(discover, target.path)
-        key = cache_key(target, project.toolchain if project else None)
-        if self.settings.search.cache:
-            hit = await self.cache.lookup(key, lambda c: self.verify(target, c))
-            if hit is not None:
-                return await self._cached_result(target, *hit)
-        gen, fam, reason = (None, None, "model not requested (automation only)")
-        if use_model:
-            gen, fam, reason = await self.model()
+        # The model side (tokenizer, maybe a vLLM start) builds while Lean reads the goal.
+        model = asyncio.ensure_future(self.model()) if use_model else None
+        try:
+            target = await self._with_goal(target)
+            project = await asyncio.to_thread(discover, target.path)
+            key = cache_key(target, project.toolchain if project else None)
+            if self.settings.search.cache:
+                hit = await self.cache.lookup(key, lambda c: self.verify(target, c))
+                if hit is not None:
+                    return await self._cached_result(target, *hit)
+            gen, fam, reason = (None, None, "model not requested (automation only)")
+            if model is not None:
+                gen, fam, reason = await model
+        finally:
+            if model is not None and not model.done():
+                # A cache hit or a cancellation: the build finishes in the background for the next search.
+                self._background.add(model)
+                model.add_done_callback(self._background.discard)
         checker = await self.checker_for(target.path)
         cfg = SearchConfig.from_settings(self.settings, attempts=attempts, deadline_s=deadline_s)
         result = await Search(target, checker, cfg, generator=gen, family=fam, on_event=on_event,
@@ -242,6 +251,8 @@ class Engine:
         if self._closed:
             return
         self._closed = True
+        for task in list(self._background):
+            task.cancel()
         children: list = [*self._checkers.values()]
         if self._generator is not None:
             children.append(self._generator)
