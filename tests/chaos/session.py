@@ -218,6 +218,9 @@ async def new_run(session: Session, n: int) -> Run:
     plan = model_plan(rng, K)
     session.model.scripts, _ = parse_script({"scripts": plan.scripts})
     run = Run(session, n, rng, K, uri, script, text, session.lean_log.mark(), notes=list(plan.notes))
+    for note in plan.notes:  # scheduled in the model's script; fires if the attempt gets that far
+        what = note.split(": ", 1)[1].split()
+        session.count(f"scheduled:{what[-1]}")
     session.editor.open(uri, text)
     return run
 
@@ -237,6 +240,7 @@ async def one_run(session: Session, n: int) -> None:
 
     ed.apply = recording_apply  # type: ignore[method-assign]
     injector: asyncio.Future[None] | None = None
+    t0 = time.monotonic()
     try:
         run.send_commands()
         injector = asyncio.ensure_future(run.inject())
@@ -245,6 +249,7 @@ async def one_run(session: Session, n: int) -> None:
         session.sample_children()
         await run.verify(results)
         session.count("runs")
+        session.stats["run_s_max"] = max(session.stats.get("run_s_max", 0), round(time.monotonic() - t0))
     finally:
         ed.__dict__.pop("apply", None)
         if injector is not None and not injector.done():
