@@ -31,6 +31,7 @@ from .events import (
     SearchStatus,
     SketchChecked,
 )
+from .goal_statement import goal_statement
 from .protocols import Checker, Generator, Problem, PromptFamily
 from .transcript import Transcript, write_transcript
 from .types import Candidate, Outcome, Target, TargetKind, Verdict
@@ -75,8 +76,13 @@ class SearchConfig:
 
 
 def problem_for(target: Target) -> Problem:
-    """The prompt's problem: the file context before the declaration and the statement ending in `:= by`."""
-    return Problem(header=target.prefix.rstrip() + "\n", statement=f"{target.statement} := by", goal=target.goal)
+    """The prompt's problem: the file context before the declaration and the statement ending in `:= by`.
+    For a `sorry` inside a proof, its goal stated as a theorem of the declaration's name (pinning finds the
+    model's proof by that name); the whole declaration when the goal isn't known or doesn't read back."""
+    statement = f"{target.statement} := by"
+    if target.kind is not TargetKind.DECLARATION and target.goal and target.decl_name:
+        statement = goal_statement(target.decl_name, target.goal) or statement
+    return Problem(header=target.prefix.rstrip() + "\n", statement=statement, goal=target.goal)
 
 
 def audit_failure(verdict: Verdict, allowed: tuple[str, ...]) -> str:
