@@ -143,13 +143,13 @@ class LeanChecker:
                     task.add_done_callback(self._closing.discard)
 
     async def _load(self, client: AsyncLeanLSPClient, slot: Slot, text: str) -> int:
-        if slot.stale and slot.text is not None:
-            await client.close_file(slot.path)  # ends a worker that may still be stuck
+        if (slot.stale or slot.imports_changed) and slot.text is not None:
+            await client.close_file(slot.path)  # ends a worker that may be stuck, or that has old imports
             slot.text = None
         slot.stale = False
         doc = await client.open(slot.path, text=text, wait=False, dependency_build_mode="once")
         doc.pinned = True  # slot documents are never evicted by leanclient's LRU
-        slot.text = text
+        slot.text, slot.doc = text, doc
         return doc.version
 
     @contextlib.asynccontextmanager

@@ -11,6 +11,7 @@ import asyncio
 import time
 from collections import deque
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(eq=False)
@@ -18,6 +19,13 @@ class Slot:
     path: str  # project-relative path of the virtual document (never written to disk)
     text: str | None = None  # what the slot last held; None = not open on the server
     stale: bool = False  # reopen before the next use: a timed-out worker may still be busy
+    doc: Any = None  # leanclient's DocState of the open document (its stale_imports flag is read)
+
+    @property
+    def imports_changed(self) -> bool:
+        """Lean said an import was rebuilt ($/lean/staleDependency): the worker still has the old one, and the
+        same text would get the old answer, so the slot must be reopened."""
+        return bool(getattr(self.doc, "stale_imports", False))
 
 
 def _common_prefix(a: str, b: str) -> int:

@@ -161,3 +161,34 @@ def test_server_command():
         assert limited[1:] == [f"--as={1024 * 1024 * 1024}", "--", "x"]
     else:
         assert limited == ["x"]
+
+
+async def test_a_slot_whose_imports_were_rebuilt_is_reopened_even_for_the_same_text(tmp_path) -> None:
+    """leanclient sends no didChange for identical text, so Lean would answer from the old imports: after a
+    $/lean/staleDependency the slot must be closed and opened again."""
+    from types import SimpleNamespace
+
+    from lean_copilot_py.lean import LeanChecker
+    from lean_copilot_py.lean.pool import Slot
+    from lean_copilot_py.settings import LeanSettings
+
+    calls: list[tuple[str, str]] = []
+
+    class Client:
+        async def close_file(self, path: str) -> None:
+            calls.append(("close", path))
+
+        async def open(self, path: str, text: str, wait: bool, dependency_build_mode: str):
+            calls.append(("open", path))
+            return SimpleNamespace(version=len(calls), pinned=False, stale_imports=False)
+
+    checker = LeanChecker(tmp_path, LeanSettings())
+    slot = Slot("S_0.lean")
+    await checker._load(Client(), slot, "text")
+    await checker._load(Client(), slot, "text")
+    assert calls == [("open", "S_0.lean"), ("open", "S_0.lean")]  # same text, imports fine: just reused
+    slot.doc.stale_imports = True  # what leanclient records on $/lean/staleDependency
+    calls.clear()
+    await checker._load(Client(), slot, "text")
+    assert calls == [("close", "S_0.lean"), ("open", "S_0.lean")]
+    assert not slot.imports_changed
