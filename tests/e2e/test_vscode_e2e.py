@@ -44,11 +44,16 @@ USER_SETTINGS = {
 
 
 @pytest.mark.timeout(420)
-def test_quick_fix_prove_puts_the_verified_proof_in_the_file(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("action", "shots"),
+    [("Prove with lean-copilot", "prove"), ("Fill this sorry with lean-copilot", "fill-sorry")],
+)
+def test_quick_fix_puts_the_verified_proof_in_the_file(tmp_path: Path, action: str, shots: str) -> None:
     project = make_project(tmp_path / "project")
     vsix = build_vsix(tmp_path)
-    if ARTIFACTS.exists():
-        shutil.rmtree(ARTIFACTS)
+    artifacts = ARTIFACTS / shots
+    if artifacts.exists():
+        shutil.rmtree(artifacts)
     result_file = tmp_path / "result.json"
     with code_server(tmp_path / "code-server", vsix, project.root, USER_SETTINGS, project.env) as workbench:
         config = {
@@ -57,9 +62,9 @@ def test_quick_fix_prove_puts_the_verified_proof_in_the_file(tmp_path: Path) -> 
             "fileName": LEAN_FILE,
             "line": SORRY_LINE + 1,
             "column": SORRY_CHARACTER + 1,
-            "action": "Prove with lean-copilot",
+            "action": action,
             "result": str(result_file),
-            "artifacts": str(ARTIFACTS),
+            "artifacts": str(artifacts),
             "timeoutMs": 90_000,
         }
         proc = subprocess.run(
@@ -73,7 +78,7 @@ def test_quick_fix_prove_puts_the_verified_proof_in_the_file(tmp_path: Path) -> 
     if not result_file.exists():
         pytest.fail(f"driver wrote no result (rc={proc.returncode})\n{proc.stdout}\n{proc.stderr}\n{log[-3000:]}")
     out = json.loads(result_file.read_text(encoding="utf-8"))
-    context = json.dumps(out, indent=2) + f"\nscreenshots: {ARTIFACTS}\ncode-server log tail:\n{log[-2000:]}"
+    context = json.dumps(out, indent=2) + f"\nscreenshots: {artifacts}\ncode-server log tail:\n{log[-2000:]}"
     assert "error" not in out, context
     titles = " | ".join(out["quickFixEntries"])
     for title in (
