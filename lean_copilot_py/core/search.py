@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .attempt import Attempt, AttemptConfig, AttemptResult, checked, screen_candidate
-from .automation import run_automation
+from .automation import is_search_tactic, run_automation
 from .events import (
     AttemptEnded,
     AttemptStarted,
@@ -194,18 +194,36 @@ class Search:
 
     async def _run(self, result: SearchResult) -> None:
         cfg = self.config
-        if cfg.automation:
-            if await self._automation(result):
-                return
+        # The quick tactics go first; the library searches (exact?, apply?) can take many seconds on a big
+        # library, so with a model they run beside the attempts instead of keeping the GPU waiting.
+        quick = [t for t in cfg.automation if not is_search_tactic(t)]
+        searching = [t for t in cfg.automation if is_search_tactic(t)]
+        if quick and await self._automation(result, quick):
+            return
         use_model = self.generator is not None and self.family is not None
         if not use_model:
+            if searching and await self._automation(result, searching):
+                return
             reason = self.no_model_reason or "no model configured"
             self.transcript.notes.append(f"model not used: {reason}")
             result.reason = f"automation found no proof; {reason} (automation only)"
             self._finish_without_proof(result)
             return
         result.model_used = True
-        await self._attempts(result)
+        if not searching:
+            await self._attempts(result)
+            return
+        tasks = {asyncio.create_task(self._attempts(result)), asyncio.create_task(self._automation(result, searching))}
+        try:
+            while tasks and result.status is not SearchStatus.PROVED:
+                done, tasks = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    task.result()  # an unexpected error surfaces here, as it did before the race
+        finally:
+            for task in tasks:
+                task.cancel()  # the winner's rival: attempts close their streams, checks free their slots
+            if tasks:
+                await asyncio.gather(*tasks, return_exceptions=True)
 
     def _finish_without_proof(self, result: SearchResult) -> None:
         checks = self.stats.automation_tried + self.stats.sketches_checked
@@ -215,7 +233,7 @@ class Search:
         else:
             result.status = SearchStatus.FAILED
 
-    async def _automation(self, result: SearchResult) -> bool:
+    async def _automation(self, result: SearchResult, tactics: list[str]) -> bool:
         cfg = self.config
 
         def tried(tactic: str, verdict: Verdict) -> None:
@@ -223,16 +241,18 @@ class Search:
             self._emit(AutomationTried(self.id, tactic, verdict.outcome))
 
         auto = await run_automation(
-            self.target, cfg.automation, self._check, slots=cfg.slots,
+            self.target, tactics, self._check, slots=cfg.slots,
             allow_native_decide=cfg.allow_native_decide, on_tried=tried,
         )
-        self.transcript.automation = auto.tried
+        self.transcript.automation = [*self.transcript.automation, *auto.tried]
         if auto.proof is None:
             return False
         return await self._accept(result, auto.proof)
 
     async def _accept(self, result: SearchResult, candidate: Candidate) -> bool:
         verdict = await self.final_verification(candidate)
+        if result.status is SearchStatus.PROVED:
+            return True  # a rival (attempts vs. library search) got there first; keep its proof
         if not verdict.proved:
             self.transcript.notes.append(f"candidate from {candidate.origin} failed final verification: "
                                          f"{verdict.outcome.value} {verdict.reason}")

@@ -14,7 +14,7 @@ from lean_copilot_py.core.events import ProofFound, SearchStatus
 from lean_copilot_py.core.search import Search
 from lean_copilot_py.core.types import LeanMessage, Outcome, Pos, Severity, Span, TargetKind, Verdict
 
-from .conftest import FakeChecker, FakeFamily, FakeGenerator, config, failed, make_target, proved
+from .conftest import FakeChecker, FakeFamily, FakeGenerator, config, failed, final_reply, make_target, proved, thm
 
 S = Span(Pos(1, 2), Pos(1, 8))
 
@@ -138,3 +138,47 @@ def test_a_term_position_sorry_gets_the_tactic_under_by() -> None:
         "theorem t (n : Nat) : ∃ m, n < m := ⟨n + 1, (by omega)⟩\n"
     )
     assert "    rfl\n  exact h" in spliced_document(tactic, tactic_candidate(tactic, "rfl"))
+
+
+def _slow_library_search_checker(*, exact_wins: bool) -> FakeChecker:
+    """`exact?` takes 0.5 s (and finds `exact Nat.add_zero n` only if ``exact_wins``); the model's `linarith`
+    proves the goal at once; every quick tactic fails."""
+    import asyncio
+
+    checker = FakeChecker(rule=lambda c: failed())
+
+    async def check(target, candidate, *, timeout=None):  # noqa: ASYNC109
+        checker.calls.append(candidate)
+        if "exact?" in candidate.proof:
+            await asyncio.sleep(0.5)
+            if exact_wins:
+                return Verdict(Outcome.PROVED, messages=(info("Try this: exact Nat.add_zero n"),))
+            return failed("exact? could not close the goal")
+        if candidate.proof.endswith(("exact Nat.add_zero n", "linarith")):
+            return proved()
+        return failed()
+
+    checker.check = check  # type: ignore[method-assign]
+    return checker
+
+
+async def test_library_searches_run_beside_the_attempts_not_before_them(target):
+    import time
+
+    checker = _slow_library_search_checker(exact_wins=False)
+    gen = FakeGenerator(lambda req, n: final_reply(thm("linarith")))
+    started = time.monotonic()
+    cfg = config(automation=("rfl", "omega", "exact?"), slots=2)
+    res = await Search(target, checker, cfg, generator=gen, family=FakeFamily()).run()
+    assert res.status is SearchStatus.PROVED and res.proof.origin.startswith("model:"), res.reason
+    assert time.monotonic() - started < 0.45  # the model's proof did not wait for `exact?`
+    assert len(gen.requests) >= 1
+
+
+async def test_a_library_search_that_wins_cancels_the_attempts(target):
+    checker = _slow_library_search_checker(exact_wins=True)
+    gen = FakeGenerator(lambda req, n: final_reply(thm("bogus")), delay=0.05)  # slow, wrong model
+    cfg = config(automation=("rfl", "exact?"), slots=2, attempts=2)
+    res = await Search(target, checker, cfg, generator=gen, family=FakeFamily()).run()
+    assert res.status is SearchStatus.PROVED and res.proof.proof == "by\n  exact Nat.add_zero n", res.reason
+    assert gen.requests and gen.open_streams == 0  # the attempts' streams were closed when `exact?` won
