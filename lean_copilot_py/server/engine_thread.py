@@ -43,15 +43,15 @@ class ThreadedEngine:
 
     @classmethod
     async def start(cls, build: Callable[[], Any]) -> ThreadedEngine:
-        self = cls(build)
-        self._thread.start()
-        await asyncio.to_thread(self._ready.wait)
+        threaded = cls(build)
+        threaded._thread.start()
+        await asyncio.to_thread(threaded._ready.wait)
 
-        async def make() -> Any:
-            return self._build()
+        async def make() -> Any:  # on the worker loop: the engine's imports and objects belong there
+            return threaded._build()
 
-        self._engine = await self._call(make())
-        return self
+        threaded._engine = await threaded._call(make())
+        return threaded
 
     async def _call(self, coro: Coroutine[Any, Any, T]) -> T:
         if self._closed:
