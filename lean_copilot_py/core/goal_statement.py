@@ -14,7 +14,7 @@ import re
 _INACCESSIBLE = re.compile(r"✝(\d*)")
 
 
-def _hypothesis_lines(lines: list[str]) -> list[str] | None:
+def _hypothesis_lines(lines: list[str]) -> list[str]:
     """Join continuation lines (indented) to the hypothesis they belong to."""
     hyps: list[str] = []
     for line in lines:
@@ -52,7 +52,7 @@ def goal_statement(name: str, goal: str) -> str | None:
         return None
     conclusion = " ".join([lines[turnstile][2:].strip(), *(ln.strip() for ln in lines[turnstile + 1 :])]).strip()
     hyps = _hypothesis_lines(lines[:turnstile])
-    if not conclusion or hyps is None:
+    if not conclusion:
         return None
     binders: list[str] = []
     for hyp in hyps:
