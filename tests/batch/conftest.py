@@ -7,6 +7,7 @@ import pytest
 
 from lean_copilot_py.batch.command import Wiring, run_prove
 from lean_copilot_py.cli import _build_parser
+from tests.fakes.lake_project import make_lake_project
 
 from .fakes import FakeEngine, find_targets, no_errors_checker
 
@@ -30,11 +31,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
     for name in [k for k in __import__("os").environ if k.startswith("LEAN_COPILOT_")]:
         monkeypatch.delenv(name)
-    root = tmp_path / "proj"
-    (root / "P").mkdir(parents=True)
-    (root / "lakefile.toml").write_text('name = "p"\n')
-    (root / "lean-toolchain").write_text("leanprover/lean4:v4.24.0\n")
-    (root / "P" / "Basic.lean").write_text(BASIC)
+    root = make_lake_project(tmp_path / "proj", {"P/Basic.lean": BASIC}, name="p")
     monkeypatch.chdir(root)
     return root
 

@@ -11,6 +11,7 @@ from lean_copilot_py.core.events import SearchStatus
 from lean_copilot_py.core.types import Candidate, Outcome, Pos, TargetKind
 from lean_copilot_py.engine import Engine, proof_start
 from lean_copilot_py.settings import Settings
+from tests.fakes.lake_project import make_lake_project
 
 from .conftest import FakeChecker, FakeFamily, FakeGenerator, failed, final_reply, make_target, proved, thm
 
@@ -26,11 +27,7 @@ def settings(tmp_path: Path, **search) -> Settings:
 
 
 def project(tmp_path: Path) -> Path:
-    root = tmp_path / "proj"
-    root.mkdir()
-    (root / "lakefile.toml").write_text('name = "p"\n')
-    (root / "lean-toolchain").write_text("leanprover/lean4:v4.24.0\n")
-    return root
+    return make_lake_project(tmp_path / "proj", name="p")
 
 
 def engine(tmp_path, checker, **kw):

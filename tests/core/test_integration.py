@@ -13,6 +13,7 @@ from lean_copilot_py.core.targets import declaration_target
 from lean_copilot_py.core.types import Pos
 from lean_copilot_py.engine import Engine
 from lean_copilot_py.settings import Settings
+from tests.fakes.lake_project import make_lake_project
 from tests.fakes.lean_script import Diag, Rule, Script, error, fake_lean_command, proved, write_script
 
 TEXT = "theorem foo (n : Nat) : n + 0 = n := by\n  sorry\n"
@@ -30,12 +31,7 @@ def tiny_dir(tmp_path_factory):
 
 @pytest.fixture
 def proj(tmp_path: Path) -> Path:
-    root = tmp_path / "proj"
-    root.mkdir()
-    (root / "lakefile.toml").write_text('name = "proj"\n')
-    (root / "lean-toolchain").write_text("leanprover/lean4:v4.24.0\n")
-    (root / "Foo.lean").write_text(TEXT)
-    return root
+    return make_lake_project(tmp_path / "proj", {"Foo.lean": TEXT})
 
 
 def make_settings(tmp_path: Path, script: Script, **search) -> Settings:

@@ -13,16 +13,13 @@ import pytest
 from lean_copilot_py.core.types import Pos, Span, Target, TargetKind, offset_to_pos
 from lean_copilot_py.lean import LeanChecker
 from lean_copilot_py.settings import LeanSettings
+from tests.fakes.lake_project import make_lake_project
 from tests.fakes.lean_script import Script, fake_lean_command, write_script
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    root = tmp_path / "proj"
-    root.mkdir()
-    (root / "lakefile.toml").write_text('name = "proj"\n', encoding="utf-8")
-    (root / "lean-toolchain").write_text("leanprover/lean4:v4.24.0\n", encoding="utf-8")
-    return root
+    return make_lake_project(tmp_path / "proj")
 
 
 @pytest.fixture

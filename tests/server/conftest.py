@@ -17,6 +17,8 @@ import pytest_asyncio
 from lsprotocol import types as lsp
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
+from tests.fakes.lake_project import make_lake_project
+
 HERE = Path(__file__).resolve().parent
 FAKE_SERVER = HERE / "fake_server.py"
 CLIENTS = ["visual_studio_code", "neovim"]
@@ -190,8 +192,7 @@ def _install_editor_features(editor: Editor) -> None:
 @pytest.fixture
 def lean_file(tmp_path: Path) -> Callable[[str], str]:
     """Write a .lean file inside a Lake-looking project; return its URI."""
-    (tmp_path / "lean-toolchain").write_text("leanprover/lean4:v4.24.0\n")
-    (tmp_path / "lakefile.toml").write_text('name = "t"\n')
+    make_lake_project(tmp_path, name="t")
 
     def write(text: str, name: str = "Demo.lean") -> str:
         path = tmp_path / name

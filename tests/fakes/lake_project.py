@@ -1,0 +1,19 @@
+"""A minimal Lake project on disk for tests: what project discovery and the checker need to find a root."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+TOOLCHAIN = "leanprover/lean4:v4.24.0"
+
+
+def make_lake_project(root: Path, files: dict[str, str] | None = None, *, name: str = "proj") -> Path:
+    """``root`` with a lakefile.toml, a lean-toolchain and ``files`` (relative path -> text); returns ``root``."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "lakefile.toml").write_text(f'name = "{name}"\n', encoding="utf-8")
+    (root / "lean-toolchain").write_text(TOOLCHAIN + "\n", encoding="utf-8")
+    for rel, text in (files or {}).items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
