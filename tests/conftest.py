@@ -1,10 +1,32 @@
-"""Suite-wide markers: `lean` needs a real toolchain, `gpu` a CUDA device. Both skip with the reason."""
+"""Suite-wide markers and fixtures: `lean` needs a full Lean toolchain, `gpu` a CUDA device (both skip with
+the reason); `real_lean` is the prelude-only real Lean 4.35 (tests/real_lean.py), which runs everywhere."""
 
 from __future__ import annotations
 
+import os
 import shutil
+from pathlib import Path
 
 import pytest
+
+from tests.real_lean import RealLean, RealLeanUnavailable, build_real_lean, make_prelude_project
+
+
+@pytest.fixture(scope="session")
+def real_lean() -> RealLean:
+    """The real Lean 4.35 (prelude only). CI must have it: there a missing wheel or compiler fails the test."""
+    try:
+        return build_real_lean()
+    except RealLeanUnavailable as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"real Lean unavailable in CI: {exc}")
+        pytest.skip(f"real Lean unavailable: {exc}")
+
+
+@pytest.fixture
+def prelude_project(tmp_path: Path) -> Path:
+    """A fresh copy of tests/fixtures/prelude_project (lakefile.toml, lean-toolchain v4.35.0, Prelude/Basic.lean)."""
+    return make_prelude_project(tmp_path / "prelude_project")
 
 
 def _cuda_available() -> bool:
