@@ -38,6 +38,6 @@ def test_vscode_enums_match_the_server() -> None:
 def test_fixture_project_settings_are_valid() -> None:
     from lean_copilot_py.settings import load_settings
 
-    loaded = load_settings(FIXTURE, environ={}, user_file=FIXTURE / "no-user-config.toml")
+    loaded = load_settings(FIXTURE, environ={}, user_file=FIXTURE / "no-user-config.toml", trusted_by="the test")
     assert loaded.problems == (), loaded.problems
     assert loaded.settings.model.backend == "none"
