@@ -137,14 +137,16 @@ class CopilotServer(LanguageServer):
     def initialize(self, params: lsp.InitializeParams) -> None:
         root = None
         if params.workspace_folders:
-            self.workspace_folders = [uri_to_path(f.uri) for f in params.workspace_folders]
-            root = self.workspace_folders[0]
+            root = uri_to_path(params.workspace_folders[0].uri)
+            # Only folders on disk: the editor's workspace trust covers the projects inside them.
+            self.workspace_folders = [uri_to_path(f.uri) for f in params.workspace_folders if f.uri.startswith("file:")]
         elif params.root_uri:
             root = uri_to_path(params.root_uri)
+            self.workspace_folders = [root] if params.root_uri.startswith("file:") else []
         elif params.root_path:
             root = Path(params.root_path)
+            self.workspace_folders = [root]
         if root is not None:
-            self.workspace_folders = self.workspace_folders or [root]
             self.lake_root = find_lake_root(root)
         self.load_options(params.initialization_options)
         if params.process_id:

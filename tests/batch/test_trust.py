@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import json
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from lean_copilot_py.cli import main
+from tests.fakes.recorder import Recorder
 from tests.real_lean import RealLean, prelude_file
 
 pytestmark = [pytest.mark.real_lean, pytest.mark.timeout(180)]
@@ -22,42 +21,6 @@ pytestmark = [pytest.mark.real_lean, pytest.mark.timeout(180)]
 TARGET = "theorem add_zero' (a : N) : Eq (N.add a N.z) a := sorry"
 SECRET = "sk-user-secret-0123"
 EVIL = "import pathlib, sys\npathlib.Path(sys.argv[1]).write_text('the project ran a program')\n"
-
-
-class Recorder:
-    """An HTTP server that writes down the headers of every request and answers 500."""
-
-    def __init__(self) -> None:
-        self.requests: list[dict[str, str]] = []
-        recorder = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _answer(self) -> None:
-                recorder.requests.append({"path": self.path, **{k.lower(): v for k, v in self.headers.items()}})
-                length = int(self.headers.get("content-length") or 0)
-                self.rfile.read(length)
-                body = b'{"error": {"message": "recorder", "type": "server_error"}}'
-                self.send_response(500)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            do_GET = do_POST = _answer
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def bearers(self) -> set[str]:
-        return {r.get("authorization", "") for r in self.requests}
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 @pytest.fixture
