@@ -227,3 +227,12 @@ def test_readme_documents_every_key() -> None:
     for section, model in SECTIONS.items():
         for key in model.model_fields:
             assert f"`{section}.{key}`" in readme, f"{section}.{key} is not in README's settings table"
+
+
+def test_models_are_never_loaded_with_remote_code() -> None:
+    # Why model.name / model.tokenizer / model.backend are not privileged (README "Trusted projects"):
+    # whatever model a project names, none of its code runs. This keeps that true.
+    models = Path(__file__).resolve().parents[2] / "lean_copilot_py" / "models"
+    for source in models.rglob("*.py"):
+        text = source.read_text(encoding="utf-8")
+        assert "trust_remote_code" not in text and "trust-remote-code" not in text, source
