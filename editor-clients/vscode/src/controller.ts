@@ -41,12 +41,11 @@ export class Controller implements vscode.Disposable {
   private readonly output = vscode.window.createOutputChannel("Lean Copilot", { log: true });
   private readonly statusBar = new StatusBar();
   private readonly disposables: vscode.Disposable[] = [this.output, this.statusBar];
+  private launched = ""; // the launch the running server was started with (JSON)
 
   constructor() {
     this.disposables.push(vscode.workspace.onDidChangeConfiguration((event) => this.onConfigurationChanged(event)));
   }
-
-  private launched = "";
 
   async start(): Promise<void> {
     const launch = currentLaunch();
