@@ -38,6 +38,10 @@ def _build_parser() -> argparse.ArgumentParser:
     prove.add_argument("--no-model", action="store_true", help="run the automation portfolio only")
     prove.add_argument("--retry-failed", action="store_true",
                        help="with --resume: search again for targets the earlier run failed on (default: keep them)")
+    prove.add_argument("--trust-project", action="store_true",
+                       help="take the project's .lean-copilot.toml whole for this run, the keys that run programs or "
+                       "route keys included (lean.server_command, model.endpoint, ...); to trust it for good, list it "
+                       "in trust.projects of ~/.config/lean-copilot/config.toml")
 
     doctor = sub.add_parser("doctor", help="check the toolchain, the Lake project and the model endpoint")
     doctor.add_argument("path", nargs="?", type=Path, default=Path("."), help="a Lean file or project folder")

@@ -9,7 +9,7 @@ from typing import TextIO
 
 from .models import probe
 from .project import MIN_TOOLCHAIN, discover, elan_on_path, lake_on_path
-from .settings import Settings, load_settings
+from .settings import Settings, load_settings, problem_lines
 
 ELAN_INSTALL = "curl https://raw.githubusercontent.com/leanprover/elan/master/elan-init.sh -sSf | sh"
 
@@ -28,8 +28,8 @@ def run_checks(path: Path, settings: Settings | None = None) -> list[Check]:
     project = discover(path)
     loaded = load_settings(project.root if project else None)
     settings = settings or loaded.settings
-    for problem in loaded.problems:
-        checks.append(Check("settings", False, str(problem), "fix or remove that key", required=False))
+    for line in problem_lines(loaded.problems, limit=10):
+        checks.append(Check("settings", False, line, "fix or remove that key", required=False))
 
     lake = lake_on_path()
     elan = elan_on_path()

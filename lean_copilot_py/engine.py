@@ -17,6 +17,7 @@ from .core.automation import AutomationResult, next_tactic_ok, run_automation
 from .core.cache import ProofCache, cache_key
 from .core.events import EventSink, SearchResult, SearchStats, SearchStatus
 from .core.protocols import Checker, Generator, PromptFamily
+from .core.pruning import Retention, TranscriptPruner
 from .core.search import Search, SearchConfig, audit_failure
 from .core.transcript import Transcript, write_transcript
 from .core.types import Candidate, Outcome, Pos, Target, TargetKind, Verdict, offset_to_pos, pos_to_offset
@@ -83,6 +84,10 @@ class Engine:
         self.cache = ProofCache(settings.cache_dir if settings.search.cache else None)
         self._background: set[asyncio.Future[object]] = set()
         self._closed = False
+        paths = settings.paths
+        self._pruner = TranscriptPruner(
+            settings.transcript_dir, Retention.from_limits(paths.transcript_max_mb, paths.transcript_max_age_days)
+        )
 
     # -- children ---------------------------------------------------------------------------------------
 
@@ -187,6 +192,7 @@ class Engine:
         cfg = SearchConfig.from_settings(self.settings, attempts=attempts, deadline_s=deadline_s)
         result = await Search(target, checker, cfg, generator=gen, family=fam, on_event=on_event,
                               no_model_reason=reason).run()
+        self._transcript_written(result.transcript_path)
         if result.status is SearchStatus.PROVED and result.proof is not None and self.settings.search.cache:
             await self.cache.put(key, result.proof)
         return result
@@ -197,7 +203,16 @@ class Engine:
                               from_cache=True, model_used=False)
         tr = Transcript(result.search_id, target, notes=["cached proof, re-verified before use"])
         result.transcript_path = await write_transcript(self.settings.transcript_dir, tr, result)
+        self._transcript_written(result.transcript_path)
         return result
+
+    def _transcript_written(self, path: Path | None) -> None:
+        """Prune the transcript folder in the background when due (at most once a minute)."""
+        if path is None or self._closed or not self._pruner.due():
+            return
+        task = asyncio.ensure_future(self._pruner.after_write(path))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def suggest_tactics(self, path: Path, text: str, pos: Pos, *, budget_s: float) -> list[str]:
         """Verified next tactics at a cursor: each leaves no error but unsolved goals (or proves the goal)."""

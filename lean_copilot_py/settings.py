@@ -4,18 +4,23 @@ Layers, later wins: defaults < ~/.config/lean-copilot/config.toml < <lake root>/
 LEAN_COPILOT_<SECTION>__<KEY> environment variables < editor options. Every key is validated on its own:
 a wrong type or an unknown key becomes a SettingsProblem naming the key and where it came from, and
 every other key still applies.
+
+A project's own file is the one layer that a stranger writes (a cloned repository): the privileged keys
+(lean_copilot_py/trust.py) are taken from it only when the user trusts the project.
 """
 
 from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from . import trust
 
 DEFAULT_AXIOMS = ("propext", "Classical.choice", "Quot.sound")
 ENV_PREFIX = "LEAN_COPILOT_"
@@ -25,12 +30,39 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _names_a_program(command: list[str]) -> list[str]:
+    # An empty list used to fall back silently to the default command: say so instead.
+    if not command or not command[0].strip():
+        raise ValueError("must name a program, e.g. [\"lake\", \"serve\", \"--\"] (leave the key out for the default)")
+    return command
+
+
+def _not_an_option(name: str) -> str:
+    # The model name is an argument of `vllm serve`: "--config=x.yaml" there would be read as an option.
+    if not name.strip():
+        raise ValueError("must not be empty")
+    if name.startswith("-"):
+        raise ValueError("must not start with '-' (it would be read as a command-line option)")
+    return name
+
+
+def _absolute_paths(paths: list[Path]) -> list[Path]:
+    relative = [str(p) for p in paths if not p.expanduser().is_absolute()]
+    if relative:
+        raise ValueError(f"must be absolute paths (or start with ~), not {', '.join(relative)}")
+    return paths
+
+
+Command = Annotated[list[str], AfterValidator(_names_a_program)]
+ModelName = Annotated[str, AfterValidator(_not_an_option)]
+
+
 class ModelSettings(_Section):
     backend: Literal["openai", "vllm", "transformers", "none"] = "openai"
     endpoint: str = "http://127.0.0.1:8000/v1"  # OpenAI-compatible base URL (vllm serve, SGLang, ...)
     api_key: str = "EMPTY"
-    name: str = "stepfun-ai/StepFun-Prover-Preview-7B"
-    tokenizer: str | None = None  # defaults to `name`
+    name: ModelName = "stepfun-ai/StepFun-Prover-Preview-7B"
+    tokenizer: ModelName | None = None  # defaults to `name`
     family: Literal["stepfun", "deepseek", "kimina", "goedel"] = "stepfun"
     request_timeout_s: float = Field(600.0, gt=0)
     device: str = "auto"  # transformers backend: "cpu", "cuda", "auto"
@@ -40,7 +72,7 @@ class ModelSettings(_Section):
 class VllmSettings(_Section):
     """Managed `vllm serve` child process (model.backend = "vllm")."""
 
-    command: list[str] = ["vllm", "serve"]
+    command: Command = ["vllm", "serve"]
     tensor_parallel_size: int = Field(1, ge=1)
     gpu_memory_utilization: float = Field(0.9, gt=0, le=1)
     max_model_len: int = Field(20480, ge=256)
@@ -63,7 +95,7 @@ class SearchSettings(_Section):
 
 
 class LeanSettings(_Section):
-    server_command: list[str] | None = None  # default: `lake serve --` in the project root
+    server_command: Command | None = None  # default: `lake serve --` in the project root
     slots: int = Field(4, ge=1, le=64)  # shadow documents per import header, checks in parallel
     check_timeout_s: float = Field(60.0, gt=0)
     startup_timeout_s: float = Field(300.0, gt=0)
@@ -83,6 +115,9 @@ class InlineSettings(_Section):
 class PathsSettings(_Section):
     cache_dir: Path = Path("~/.cache/lean-copilot")
     transcript_dir: Path | None = None  # default: <cache_dir>/transcripts
+    # Transcripts are pruned, oldest first, past either limit; 0 turns a limit off.
+    transcript_max_mb: float = Field(100.0, ge=0)
+    transcript_max_age_days: float = Field(30.0, ge=0)
 
 
 class KiminaSettings(_Section):
@@ -95,6 +130,16 @@ class KiminaSettings(_Section):
     retries: int = Field(2, ge=0)  # on 429 (no free REPL), 5xx and connection errors, with backoff
 
 
+class TrustSettings(_Section):
+    """Which projects may set the privileged keys in their own .lean-copilot.toml (trust.py says which)."""
+
+    # Honoured only from the user's file and the environment: folders whose Lake projects are trusted.
+    projects: Annotated[list[Path], AfterValidator(_absolute_paths)] = []
+    # Honoured only from editor options: the editor says the user trusts the workspace (VS Code's
+    # workspace trust); it covers the projects inside the workspace's folders.
+    workspace: bool = False
+
+
 class Settings(_Section):
     model: ModelSettings = ModelSettings()
     vllm: VllmSettings = VllmSettings()
@@ -103,6 +148,7 @@ class Settings(_Section):
     inline: InlineSettings = InlineSettings()
     paths: PathsSettings = PathsSettings()
     kimina: KiminaSettings = KiminaSettings()
+    trust: TrustSettings = TrustSettings()
 
     @property
     def transcript_dir(self) -> Path:
@@ -122,8 +168,8 @@ SECTIONS: dict[str, type[_Section]] = {
 
 @dataclass(frozen=True)
 class SettingsProblem:
-    source: str  # a file path, "environment" or "editor options"
-    key: str  # dotted, e.g. "search.attempts"
+    source: str  # a file path, "environment variable LEAN_COPILOT_…" or "editor options"
+    key: str  # dotted, e.g. "search.attempts" (several, comma-separated, for one file's untrusted keys)
     message: str
 
     def __str__(self) -> str:
@@ -135,6 +181,7 @@ class LoadedSettings:
     settings: Settings
     problems: tuple[SettingsProblem, ...]
     sources: tuple[str, ...]  # the layers that were read, in order
+    trusted: str | None = None  # why the project's own file may set privileged keys; None: it may not
 
 
 def user_config_path() -> Path:
@@ -146,27 +193,75 @@ def project_config_path(lake_root: Path) -> Path:
     return lake_root / ".lean-copilot.toml"
 
 
+def problem_lines(problems: Sequence[SettingsProblem | str], limit: int = 20) -> list[str]:
+    """At most ``limit`` problems and a count of the rest: a file of 50,000 unknown keys is one screen."""
+    lines = [str(p) for p in problems[:limit]]
+    if len(problems) > limit:
+        lines.append(f"… and {len(problems) - limit} more settings problems")
+    return lines
+
+
 def _parse_env_value(raw: str) -> Any:
-    """Env values are TOML literals where they parse (numbers, booleans, arrays), strings otherwise."""
+    """Exactly one TOML literal (number, boolean, array, quoted string), else the text as a plain string.
+
+    Raises ValueError for text holding more than that: `1\nattempts = 99` parses as TOML too, and taking
+    its first value would silently drop the rest."""
     try:
-        return tomllib.loads(f"v = {raw}")["v"]
+        parsed = tomllib.loads(f"v = {raw}")
     except tomllib.TOMLDecodeError:
+        if "\n" in raw or "\r" in raw:
+            raise ValueError("must be one value on one line (a TOML literal or plain text)") from None
         return raw
+    extra = sorted(k for k in parsed if k != "v")
+    if extra:
+        raise ValueError(f"must be exactly one TOML value, but it also sets {', '.join(extra)}")
+    return parsed["v"]
 
 
-def env_layer(environ: Mapping[str, str]) -> dict[str, Any]:
-    layer: dict[str, Any] = {}
-    for name, raw in environ.items():
+def _env_layers(environ: Mapping[str, str], problems: list[SettingsProblem]) -> list[tuple[str, dict[str, Any]]]:
+    """One layer per LEAN_COPILOT_<SECTION>__<KEY> variable, so that a problem names the variable."""
+    layers: list[tuple[str, dict[str, Any]]] = []
+    for name in sorted(environ):
         if not name.startswith(ENV_PREFIX) or "__" not in name:
             continue
         section, _, key = name[len(ENV_PREFIX) :].partition("__")
-        layer.setdefault(section.lower(), {})[key.lower()] = _parse_env_value(raw)
-    return layer
+        section, key = section.lower(), key.lower()
+        source = f"environment variable {name}"
+        try:
+            value = _parse_env_value(environ[name])
+        except ValueError as exc:
+            problems.append(SettingsProblem(source, f"{section}.{key}", f"{exc} (ignored)"))
+            continue
+        layers.append((source, {section: {key: value}}))
+    return layers
+
+
+def env_layer(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The environment's settings as one tree (values that parse; problems are dropped here)."""
+    merged: dict[str, Any] = {}
+    for _, layer in _env_layers(environ, []):
+        for section, values in layer.items():
+            merged.setdefault(section, {}).update(values)
+    return merged
+
+
+def _message(exc: ValidationError, key: str) -> str:
+    msg = "; ".join(e["msg"] for e in exc.errors() if tuple(e["loc"][:1]) in ((key,), ()))
+    return (msg or exc.errors()[0]["msg"]).removeprefix("Value error, ")
 
 
 def _apply_layer(
-    merged: dict[str, dict[str, Any]], layer: Mapping[str, Any], source: str, problems: list[SettingsProblem]
+    merged: dict[str, dict[str, Any]],
+    layer: Mapping[str, Any],
+    source: str,
+    problems: list[SettingsProblem],
+    *,
+    role: trust.Role,
+    untrusted: str | None = None,
 ) -> None:
+    """Validate and merge one layer. ``untrusted``: the project is not trusted, so its privileged keys are
+    held back, all of them in one problem with this message."""
+    held_back: list[str] = []
     for section, values in layer.items():
         model = SECTIONS.get(section)
         if model is None:
@@ -179,7 +274,14 @@ def _apply_layer(
             dotted = f"{section}.{key}"
             field = model.model_fields.get(key)
             if field is None:
-                problems.append(SettingsProblem(source, dotted, "unknown key"))
+                problems.append(SettingsProblem(source, dotted, "unknown key (ignored)"))
+                continue
+            refused = trust.refusal(role, section, key)
+            if refused is not None:
+                problems.append(SettingsProblem(source, dotted, refused))
+                continue
+            if untrusted is not None and trust.is_privileged(section, key):
+                held_back.append(dotted)
                 continue
             candidate = {**merged.get(section, {}), key: value}
             try:
@@ -187,10 +289,11 @@ def _apply_layer(
                 model.model_validate(candidate)
                 TypeAdapter(field.annotation).validate_python(value)
             except ValidationError as exc:
-                msg = "; ".join(e["msg"] for e in exc.errors() if tuple(e["loc"][:1]) in ((key,), ()))
-                problems.append(SettingsProblem(source, dotted, msg or exc.errors()[0]["msg"]))
+                problems.append(SettingsProblem(source, dotted, f"{_message(exc, key)} (ignored)"))
                 continue
             merged.setdefault(section, {})[key] = value
+    if held_back and untrusted is not None:
+        problems.append(SettingsProblem(source, ", ".join(held_back), untrusted))
 
 
 def _read_toml(path: Path, problems: list[SettingsProblem]) -> dict[str, Any] | None:
@@ -199,8 +302,24 @@ def _read_toml(path: Path, problems: list[SettingsProblem]) -> dict[str, Any] | 
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        problems.append(SettingsProblem(str(path), "(file)", f"could not be read: {exc}"))
+        problems.append(SettingsProblem(str(path), "(file)", f"could not be read: {exc} (the file is ignored)"))
         return None
+
+
+_TRUST_LIST = TypeAdapter(TrustSettings.model_fields["projects"].annotation)
+
+
+def _trust_list(layers: Sequence[Mapping[str, Any]]) -> list[Path]:
+    """trust.projects as the user's own layers say (the last valid one wins, like every key)."""
+    folders: list[Path] = []
+    for layer in layers:
+        section = layer.get("trust")
+        if isinstance(section, Mapping) and "projects" in section:
+            try:
+                folders = _TRUST_LIST.validate_python(section["projects"])
+            except ValidationError:
+                pass  # reported when the layer is applied
+    return folders
 
 
 def load_settings(
@@ -209,26 +328,42 @@ def load_settings(
     environ: Mapping[str, str] | None = None,
     editor_options: Mapping[str, Any] | None = None,
     user_file: Path | None = None,
+    trusted_by: str | None = None,
 ) -> LoadedSettings:
-    """Build the settings from every layer. Never raises on bad input: problems are returned."""
+    """Build the settings from every layer. Never raises on bad input: problems are returned.
+
+    ``trusted_by``: the caller knows the user trusts the project at ``lake_root`` (``--trust-project``, the
+    editor's workspace trust) and says why. Otherwise the project is trusted when trust.projects of the
+    user's own file or environment lists it."""
     problems: list[SettingsProblem] = []
     merged: dict[str, dict[str, Any]] = {}
     sources: list[str] = ["defaults"]
-    files = [user_file or user_config_path()]
-    if lake_root is not None:
-        files.append(project_config_path(lake_root))
-    for path in files:
-        data = _read_toml(path, problems)
-        if data is not None:
-            sources.append(str(path))
-            _apply_layer(merged, data, str(path), problems)
-    env = env_layer(os.environ if environ is None else environ)
+    user_path = user_file or user_config_path()
+    user = _read_toml(user_path, problems)
+    project_path = project_config_path(lake_root) if lake_root is not None else None
+    project = _read_toml(project_path, problems) if project_path is not None else None
+    env_problems: list[SettingsProblem] = []
+    env = _env_layers(os.environ if environ is None else environ, env_problems)
+
+    trusted = trusted_by
+    if trusted is None and lake_root is not None:
+        entry = trust.listed(lake_root, _trust_list([user or {}, *(layer for _, layer in env)]))
+        trusted = None if entry is None else f"listed in trust.projects ({entry})"
+
+    if user is not None:
+        sources.append(str(user_path))
+        _apply_layer(merged, user, str(user_path), problems, role="user")
+    if project is not None and project_path is not None and lake_root is not None:
+        sources.append(str(project_path))
+        untrusted = None if trusted else trust.untrusted_message(lake_root, user_path)
+        _apply_layer(merged, project, str(project_path), problems, role="project", untrusted=untrusted)
+    problems += env_problems
     if env:
         sources.append("environment")
-        _apply_layer(merged, env, "environment", problems)
+    for source, layer in env:
+        _apply_layer(merged, layer, source, problems, role="environment")
     if editor_options:
         sources.append("editor options")
-        _apply_layer(merged, editor_options, "editor options", problems)
+        _apply_layer(merged, editor_options, "editor options", problems, role="editor")
     settings = Settings.model_validate({s: SECTIONS[s].model_validate(v) for s, v in merged.items()})
-    return LoadedSettings(settings, tuple(problems), tuple(sources))
-
+    return LoadedSettings(settings, tuple(problems), tuple(sources), trusted)

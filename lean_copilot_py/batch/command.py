@@ -25,7 +25,7 @@ from rich.console import Console
 
 from ..core.types import LeanMessage, Verdict
 from ..project import LeanProject, discover, find_lake_root, lake_on_path
-from ..settings import Settings, load_settings
+from ..settings import Settings, load_settings, problem_lines
 from .collect import PathProblem, display_name, lean_files
 from .progress import PlainProgress, RichProgress
 from .report import Report, load_report, save_report
@@ -119,9 +119,10 @@ async def prove(args: argparse.Namespace, out: TextIO, err: TextIO, wiring: Wiri
         err.write("these files belong to several Lake projects; run prove once per project\n")
         return EXIT_USAGE
     project = discover(files[0])
-    loaded = load_settings(project.root if project else None)
-    for problem in loaded.problems:
-        err.write(f"settings: {problem}\n")
+    trusted_by = "--trust-project" if getattr(args, "trust_project", False) else None
+    loaded = load_settings(project.root if project else None, trusted_by=trusted_by)
+    for line in problem_lines(loaded.problems):
+        err.write(f"settings: {line}\n")
     settings = loaded.settings
     if wiring is None:
         if not lean_ready(settings, project):

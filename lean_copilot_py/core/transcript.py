@@ -1,5 +1,8 @@
 """Every search leaves a transcript: markdown for the editor to open, JSON for tools. Written off the event
-loop (a thread), never raising: a full disk must not turn a found proof into a failure."""
+loop (a thread), never raising: a full disk must not turn a found proof into a failure.
+
+A prompt holds the whole file before the target, so a transcript keeps a bounded excerpt of what was sent
+(its start and its end, where the statement is); core/pruning.py keeps the folder itself bounded."""
 
 from __future__ import annotations
 
@@ -15,6 +18,17 @@ from .attempt import AttemptResult, TurnRecord
 from .automation import Tried
 from .events import SearchResult
 from .types import Target, Verdict
+
+SENT_HEAD = 1500  # characters kept from the start of a long prompt / feedback ...
+SENT_TAIL = 4500  # ... and from its end, where the statement being proved is
+
+
+def excerpt(text: str, head: int = SENT_HEAD, tail: int = SENT_TAIL) -> str:
+    """``text`` itself when short; else its start and end around a line saying how much was left out."""
+    if len(text) <= head + tail + 200:  # not worth a marker
+        return text
+    omitted = len(text) - head - tail
+    return f"{text[:head]}\n… [{omitted} characters left out of this transcript] …\n{text[-tail:]}"
 
 
 @dataclass
@@ -45,7 +59,8 @@ def _verdict_json(v: Verdict | None) -> dict[str, Any] | None:
 
 def _turn_json(t: TurnRecord) -> dict[str, Any]:
     return {
-        "turn": t.index, "sent": t.sent, "output": t.output, "sketch": t.sketch, "final": t.final,
+        "turn": t.index, "sent": excerpt(t.sent), "sent_chars": len(t.sent), "output": t.output,
+        "sketch": t.sketch, "final": t.final,
         "verdict": _verdict_json(t.verdict), "feedback": t.feedback, "prompt_tokens": t.prompt_tokens,
         "completion_tokens": t.completion_tokens, "finish_reason": t.finish_reason,
         "model_seconds": round(t.model_seconds, 3), "lean_seconds": round(t.lean_seconds, 3), "note": t.note,
@@ -124,7 +139,7 @@ def to_markdown(tr: Transcript, result: SearchResult) -> str:
                        f"completion tokens, model {turn.model_seconds:.2f}s, Lean {turn.lean_seconds:.2f}s"
                        f"{', ' + turn.finish_reason if turn.finish_reason else ''})\n\n")
             label = "Prompt" if turn.index == 0 else "Feedback sent"
-            out += [f"<details><summary>{label}</summary>\n\n", _fence(turn.sent), "\n</details>\n\n",
+            out += [f"<details><summary>{label}</summary>\n\n", _fence(excerpt(turn.sent)), "\n</details>\n\n",
                     "**Output**\n\n", _fence(turn.output)]
             if turn.sketch is not None:
                 out += ["\n**Sketch**\n\n", _fence(turn.sketch, "lean")]

@@ -22,7 +22,14 @@ from pygls.protocol.language_server import lsp_method
 from .. import __version__
 from ..project import find_lake_root
 from ..settings import Settings
-from .config import EngineFactory, EngineHolder, build_settings, default_engine_factory, editor_options
+from .config import (
+    EngineFactory,
+    EngineHolder,
+    ProblemReport,
+    build_settings,
+    default_engine_factory,
+    editor_options,
+)
 from .documents import DocumentStore, uri_to_path
 from .searches import SearchRegistry
 
@@ -67,12 +74,14 @@ class CopilotServer(LanguageServer):
         self.searches = SearchRegistry(self._running_changed)
         self.engines = EngineHolder(engine_factory or default_engine_factory, Settings())
         self.lake_root: Path | None = None
+        self.workspace_folders: list[Path] = []  # what the editor's workspace trust covers
         self.options: dict[str, Any] | None = None
         self.exit_code: int | None = None
         self._exit = asyncio.Event()
         self._background: set[asyncio.Task[Any]] = set()
         self._initialized = False
         self._pending_problems: list[str] = []
+        self._problems = ProblemReport()
 
     # --- settings ---------------------------------------------------------------------------
 
@@ -84,11 +93,12 @@ class CopilotServer(LanguageServer):
         """Rebuild the settings from every layer plus the editor options ``raw``; report each problem."""
         if replace_options:
             self.options = editor_options(raw)
-        loaded = build_settings(self.lake_root, self.options)
+        loaded = build_settings(self.lake_root, self.options, self.workspace_folders)
         if self.engines.replace_settings(loaded.settings):
-            log.info("settings changed (sources: %s)", ", ".join(loaded.sources))
-        for problem in loaded.problems:
-            self._report_problem(f"lean-copilot settings: {problem} (the default is used)")
+            trusted = f"; project trusted: {loaded.trusted}" if loaded.trusted else ""
+            log.info("settings changed (sources: %s%s)", ", ".join(loaded.sources), trusted)
+        for message in self._problems.new_messages(loaded.problems):
+            self._report_problem(message)
 
     def _report_problem(self, message: str) -> None:
         if not self._initialized:
@@ -128,10 +138,14 @@ class CopilotServer(LanguageServer):
         root = None
         if params.workspace_folders:
             root = uri_to_path(params.workspace_folders[0].uri)
+            # Only folders on disk: the editor's workspace trust covers the projects inside them.
+            self.workspace_folders = [uri_to_path(f.uri) for f in params.workspace_folders if f.uri.startswith("file:")]
         elif params.root_uri:
             root = uri_to_path(params.root_uri)
+            self.workspace_folders = [root] if params.root_uri.startswith("file:") else []
         elif params.root_path:
             root = Path(params.root_path)
+            self.workspace_folders = [root]
         if root is not None:
             self.lake_root = find_lake_root(root)
         self.load_options(params.initialization_options)

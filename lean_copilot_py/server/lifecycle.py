@@ -46,7 +46,7 @@ def register(server: CopilotServer) -> None:
         if raw is None and _can_pull(server):
             # Pull-model clients send `null` (or settings meant for someone else): ask for our section.
             pulled = await _pull_configuration(server)  # the section's value: ours by construction
-            raw = pulled if isinstance(pulled, dict) and pulled else None
+            raw = _untrusting(pulled) if isinstance(pulled, dict) and pulled else None
         if raw:
             server.load_options(raw)
         # Nothing for us: keep what initializationOptions said rather than silently resetting to defaults.
@@ -70,6 +70,12 @@ def _ours(raw: Any) -> dict[str, Any] | None:
     if isinstance(raw.get(SETTINGS_SECTION), dict):
         return raw
     return raw if set(raw) <= set(SECTIONS) else None
+
+
+def _untrusting(pulled: dict[str, Any]) -> dict[str, Any]:
+    """A pulled configuration is the client's merge of every scope, a workspace's own settings file
+    included, so it must not be able to claim the workspace is trusted: only a pushed one says so."""
+    return {k: v for k, v in pulled.items() if k != "trust"}
 
 
 def _can_pull(server: CopilotServer) -> bool:

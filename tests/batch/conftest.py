@@ -7,7 +7,7 @@ import pytest
 
 from lean_copilot_py.batch.command import Wiring, run_prove
 from lean_copilot_py.cli import _build_parser
-from tests.fakes.lake_project import make_lake_project
+from tests.fakes.lake_project import make_lake_project, trust_projects
 
 from .fakes import FakeEngine, find_targets, no_errors_checker
 
@@ -27,11 +27,13 @@ end T
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A tiny Lake project; user config and env isolated so only the project's settings apply."""
+    """A tiny Lake project, trusted by an isolated user config (its .lean-copilot.toml names the fake Lean
+    server); the environment's LEAN_COPILOT_* variables are removed so only the project's settings apply."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
     for name in [k for k in __import__("os").environ if k.startswith("LEAN_COPILOT_")]:
         monkeypatch.delenv(name)
     root = make_lake_project(tmp_path / "proj", {"P/Basic.lean": BASIC}, name="p")
+    trust_projects(tmp_path / "cfg", root)
     monkeypatch.chdir(root)
     return root
 

@@ -14,6 +14,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.fakes.lake_project import trust_projects
 from tests.fakes.lean_script import FAKE_LEAN, load_script
 
 E2E_DIR = Path(__file__).resolve().parent
@@ -64,6 +65,8 @@ def make_project(dest: Path) -> Project:
     load_script(root / "lean_script.json")
     home = root.parent / (root.name + "-home")
     (home / "config").mkdir(parents=True, exist_ok=True)
+    # The project's file names the fake Lean server (a privileged key): the test's user trusts it.
+    trust_projects(home / "config", root)
     env = {
         # Keep the developer's ~/.config/lean-copilot/config.toml out of the test.
         "XDG_CONFIG_HOME": str(home / "config"),

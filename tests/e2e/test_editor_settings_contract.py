@@ -38,6 +38,18 @@ def test_vscode_enums_match_the_server() -> None:
 def test_fixture_project_settings_are_valid() -> None:
     from lean_copilot_py.settings import load_settings
 
-    loaded = load_settings(FIXTURE, environ={}, user_file=FIXTURE / "no-user-config.toml")
+    loaded = load_settings(FIXTURE, environ={}, user_file=FIXTURE / "no-user-config.toml", trusted_by="the test")
     assert loaded.problems == (), loaded.problems
     assert loaded.settings.model.backend == "none"
+
+
+def test_vscode_restricts_every_setting_that_maps_to_a_privileged_key() -> None:
+    from lean_copilot_py import trust
+
+    manifest = json.loads((VSCODE / "package.json").read_text(encoding="utf-8"))
+    restricted = set(manifest["capabilities"]["untrustedWorkspaces"]["restrictedConfigurations"])
+    privileged = {f"leanCopilot.{vscode_key}" for vscode_key, section, key in _setting_map()
+                  if trust.is_privileged(section, key)}
+    assert privileged == {"leanCopilot.lean.serverCommand", "leanCopilot.vllm.command", "leanCopilot.model.endpoint"}
+    # ...and the settings that start the server itself.
+    assert restricted == privileged | {"leanCopilot.server.command", "leanCopilot.server.pythonPath"}

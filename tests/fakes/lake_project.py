@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 TOOLCHAIN = "leanprover/lean4:v4.24.0"
@@ -17,3 +18,13 @@ def make_lake_project(root: Path, files: dict[str, str] | None = None, *, name: 
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     return root
+
+
+def trust_projects(config_home: Path, *roots: Path, extra: str = "") -> Path:
+    """The user's own config file (``<config_home>/lean-copilot/config.toml``, as XDG_CONFIG_HOME) listing
+    ``roots`` in trust.projects, so their .lean-copilot.toml may set privileged keys; ``extra``: more TOML."""
+    path = config_home / "lean-copilot" / "config.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    listed = ", ".join(json.dumps(str(r.resolve())) for r in roots)
+    path.write_text(f"{extra}\n[trust]\nprojects = [{listed}]\n", encoding="utf-8")
+    return path

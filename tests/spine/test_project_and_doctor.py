@@ -74,3 +74,26 @@ def test_cli_without_command_prints_help() -> None:
     proc = subprocess.run([sys.executable, "-m", "lean_copilot_py"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     assert "serve" in proc.stdout and "doctor" in proc.stdout and "bench" in proc.stdout
+
+
+def test_doctor_never_probes_an_untrusted_projects_endpoint(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # doctor asks the endpoint for its models with model.api_key: a project must not redirect that.
+    from tests.fakes.recorder import Recorder
+
+    _fake_path_without_lake(monkeypatch, tmp_path)
+    user, attacker = Recorder(), Recorder()
+    try:
+        config = tmp_path / "cfg" / "lean-copilot" / "config.toml"
+        config.parent.mkdir(parents=True)
+        config.write_text(f"[model]\nendpoint = '{user.url}'\napi_key = 'sk-user'\n")
+        proj = tmp_path / "cloned"
+        proj.mkdir()
+        (proj / "lakefile.toml").write_text("name = 'x'\n")
+        (proj / ".lean-copilot.toml").write_text(f"[model]\nendpoint = '{attacker.url}'\n")
+        out = io.StringIO()
+        doctor.run_doctor(proj, out)
+        assert attacker.requests == [] and user.bearers() == {"Bearer sk-user"}
+        assert "model.endpoint: ignored: this project is not trusted" in out.getvalue()
+    finally:
+        user.close()
+        attacker.close()

@@ -8,20 +8,24 @@ import {
   ServerOptions as LaunchOptions,
   State,
 } from "vscode-languageclient/node";
-import { RESTART_KEYS, ServerOptions, serverLaunch, toServerOptions } from "./settings";
+import { RESTART_KEYS, ServerOptions, explicitValue, serverLaunch, toServerOptions } from "./settings";
 import { StatusParams, resultMessage } from "./status";
 import { StatusBar } from "./statusBar";
 
 const SECTION = "leanCopilot";
 
-/** Reads every leanCopilot.* setting the user set explicitly, at any scope. */
+/** Reads a leanCopilot.* setting the user set explicitly (an untrusted workspace's privileged values
+ * excluded). */
 function explicitSetting(key: string): unknown {
-  const inspected = vscode.workspace.getConfiguration(SECTION).inspect(key);
-  return inspected?.workspaceFolderValue ?? inspected?.workspaceValue ?? inspected?.globalValue;
+  return explicitValue(vscode.workspace.getConfiguration(SECTION).inspect(key), key, vscode.workspace.isTrusted);
 }
 
 export function currentServerOptions(): ServerOptions {
-  return toServerOptions(explicitSetting);
+  return toServerOptions(explicitSetting, vscode.workspace.isTrusted);
+}
+
+function currentLaunch() {
+  return serverLaunch(explicitSetting("server.command"), explicitSetting("server.pythonPath"));
 }
 
 /** Shows a finished search's outcome; cancelled searches stay silent. */
@@ -37,14 +41,15 @@ export class Controller implements vscode.Disposable {
   private readonly output = vscode.window.createOutputChannel("Lean Copilot", { log: true });
   private readonly statusBar = new StatusBar();
   private readonly disposables: vscode.Disposable[] = [this.output, this.statusBar];
+  private launched = ""; // the launch the running server was started with (JSON)
 
   constructor() {
     this.disposables.push(vscode.workspace.onDidChangeConfiguration((event) => this.onConfigurationChanged(event)));
   }
 
   async start(): Promise<void> {
-    const config = vscode.workspace.getConfiguration(SECTION);
-    const launch = serverLaunch(config.get("server.command"), config.get("server.pythonPath"));
+    const launch = currentLaunch();
+    this.launched = JSON.stringify(launch);
     const cwd = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
     const serverOptions: LaunchOptions = { command: launch.command, args: launch.args, options: { cwd } };
     const clientOptions: LanguageClientOptions = {
@@ -108,6 +113,20 @@ export class Controller implements vscode.Disposable {
       void this.restart();
       return;
     }
+    this.pushSettings();
+  }
+
+  /** The user trusted the workspace: its own values of privileged settings now count, and the server may
+   * take the project's .lean-copilot.toml whole. A different server command means a new server. */
+  trustGranted(): void {
+    if (JSON.stringify(currentLaunch()) !== this.launched) {
+      void this.restart();
+      return;
+    }
+    this.pushSettings();
+  }
+
+  private pushSettings(): void {
     if (this.client?.isRunning()) {
       void this.client.sendNotification(DidChangeConfigurationNotification.type, {
         settings: { [SECTION]: currentServerOptions() },

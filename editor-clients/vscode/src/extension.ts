@@ -8,6 +8,8 @@ let controller: Controller | undefined;
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   controller = new Controller();
   context.subscriptions.push(...registerCommands(controller));
+  // Workspace trust can be granted while we run (never revoked without a reload).
+  context.subscriptions.push(vscode.workspace.onDidGrantWorkspaceTrust(() => controller?.trustGranted()));
   await controller.start();
 }
 

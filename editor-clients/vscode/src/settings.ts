@@ -27,8 +27,42 @@ export const SETTING_MAP: ReadonlyArray<readonly [string, string, string]> = [
 /** Settings whose change needs a new server process rather than didChangeConfiguration. */
 export const RESTART_KEYS: readonly string[] = ["server.command", "server.pythonPath"];
 
-export function toServerOptions(read: ExplicitReader): ServerOptions {
-  const options: ServerOptions = {};
+/**
+ * Settings that start a program or route the user's keys and code (the server's privileged keys, plus
+ * the command that starts the server itself). A cloned repository's .vscode/settings.json must not set
+ * them, so in an untrusted workspace only the user's own (global) value counts. package.json declares
+ * the same list as restrictedConfigurations, so VS Code ignores those workspace values too; applying the
+ * rule here as well keeps what reaches the server independent of the VS Code version.
+ */
+export const PRIVILEGED_SETTINGS: readonly string[] = [
+  "server.command",
+  "server.pythonPath",
+  "lean.serverCommand",
+  "vllm.command",
+  "model.endpoint",
+];
+
+/** One setting's value at each scope, as `WorkspaceConfiguration.inspect` returns it. */
+export interface ScopedValue {
+  globalValue?: unknown;
+  workspaceValue?: unknown;
+  workspaceFolderValue?: unknown;
+}
+
+/** The value the user set explicitly: the narrowest scope wins, except that an untrusted workspace's
+ * own values of privileged settings are ignored. */
+export function explicitValue(inspected: ScopedValue | undefined, key: string, trusted: boolean): unknown {
+  if (!inspected) return undefined;
+  if (!trusted && PRIVILEGED_SETTINGS.includes(key)) return inspected.globalValue;
+  return inspected.workspaceFolderValue ?? inspected.workspaceValue ?? inspected.globalValue;
+}
+
+/**
+ * The server's options. `trusted` is VS Code's workspace trust: the server then also takes the privileged
+ * keys of the project's own .lean-copilot.toml (for projects inside the workspace's folders).
+ */
+export function toServerOptions(read: ExplicitReader, trusted: boolean): ServerOptions {
+  const options: ServerOptions = { trust: { workspace: trusted } };
   for (const [vscodeKey, section, key] of SETTING_MAP) {
     const value = read(vscodeKey);
     // An empty string or list means "not set" in a settings UI; the server's default applies.
