@@ -39,9 +39,13 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tests.real_lean import CACHE, RealLean, make_prelude_project
 
@@ -231,3 +235,19 @@ def start_kimina_server(
     raise KiminaUnavailable(f"the Kimina server did not answer /health within 60 s: {server.log_tail(1500)}")
 
 
+
+
+@contextmanager
+def running_kimina(lean: RealLean, workdir: Path, **kw: Any) -> Iterator[KiminaServer]:
+    """A fresh project and server for a test; skips where the server cannot run, fails instead in CI."""
+    try:
+        project = build_kimina_project(workdir / "project", lean)
+        server = start_kimina_server(project, lean, workdir, **kw)
+    except KiminaUnavailable as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the real Kimina server cannot run in CI: {exc}")
+        pytest.skip(f"the real Kimina server cannot run here: {exc}")
+    try:
+        yield server
+    finally:
+        server.stop()

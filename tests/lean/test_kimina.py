@@ -19,7 +19,7 @@ from lean_copilot_py.core.targets import find_targets
 from lean_copilot_py.core.types import Candidate, Outcome, Pos, Severity, Target
 from lean_copilot_py.lean.kimina import KiminaChecker, sendable, split_like_server
 from lean_copilot_py.settings import LeanSettings
-from tests.kimina_server import KiminaServer, KiminaUnavailable, build_kimina_project, start_kimina_server
+from tests.kimina_server import KiminaServer, running_kimina
 from tests.real_lean import PRELUDE_BASE, RealLean
 
 pytestmark = pytest.mark.real_lean
@@ -59,23 +59,10 @@ def target(name: str, text: str = TEXT) -> Target:
     return next(t for t in find_targets(PATH, text) if t.decl_name == name)
 
 
-def _server(real_lean: RealLean, tmp: Path, **kw: object) -> Iterator[KiminaServer]:
-    try:
-        project = build_kimina_project(tmp / "project", real_lean)
-        server = start_kimina_server(project, real_lean, tmp, **kw)  # type: ignore[arg-type]
-    except KiminaUnavailable as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"the real Kimina server cannot run in CI: {exc}")
-        pytest.skip(f"the real Kimina server cannot run here: {exc}")
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 @pytest.fixture(scope="module")
 def kimina(real_lean: RealLean, tmp_path_factory: pytest.TempPathFactory) -> Iterator[KiminaServer]:
-    yield from _server(real_lean, tmp_path_factory.mktemp("kimina"))
+    with running_kimina(real_lean, tmp_path_factory.mktemp("kimina")) as server:
+        yield server
 
 
 def checker(server: KiminaServer, timeout: float = 20, **kw: object) -> KiminaChecker:
@@ -231,7 +218,7 @@ async def test_goals_at_and_whole_documents(kimina: KiminaServer) -> None:
 
 
 async def test_api_key(real_lean: RealLean, tmp_path: Path) -> None:
-    for server in _server(real_lean, tmp_path, api_key="s3cret"):
+    with running_kimina(real_lean, tmp_path, api_key="s3cret") as server:
         verdicts = {}
         for key in (None, "wrong", "s3cret"):
             c = checker(server, api_key=key)
@@ -247,7 +234,7 @@ async def test_api_key(real_lean: RealLean, tmp_path: Path) -> None:
 async def test_no_free_repl_then_a_retry(real_lean: RealLean, tmp_path: Path) -> None:
     """One REPL, a one-second wait for it: a check behind a slow one gets "No available REPLs"; with
     retries (and backoff) it gets the REPL once the slow check is done."""
-    for server in _server(real_lean, tmp_path, max_repls=1, max_wait_s=1):
+    with running_kimina(real_lean, tmp_path, max_repls=1, max_wait_s=1) as server:
         warm = checker(server)
         try:
             assert (await warm.check(target("a"), Candidate("Eq.refl"))).proved  # the REPL exists
