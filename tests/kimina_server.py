@@ -92,7 +92,9 @@ def _prisma_env(cache: Path) -> dict[str, str]:
 
     engines = cache / "prisma-engines"
     engines.mkdir(parents=True, exist_ok=True)
-    env = {"PRISMA_ENGINES_CHECKSUM_IGNORE_MISSING": "1", "PRISMA_PY_GENERATE_SKIP_WARNING": "1"}
+    # CHECKPOINT_DISABLE: no update check by the Prisma CLI (it would call a host this machine can't reach)
+    env = {"PRISMA_ENGINES_CHECKSUM_IGNORE_MISSING": "1", "PRISMA_PY_GENERATE_SKIP_WARNING": "1",
+           "CHECKPOINT_DISABLE": "1"}
     for var, name in (("PRISMA_QUERY_ENGINE_BINARY", "query-engine"), ("PRISMA_SCHEMA_ENGINE_BINARY", "schema-engine")):
         path = engines / name
         path.write_text(_ENGINE.replace("{name}", name).replace("{version}", config.expected_engine_version))
@@ -107,13 +109,19 @@ def _with_path(env: dict[str, str], *dirs: Path) -> dict[str, str]:
     return out
 
 
+_generated: set[str] = set()
+
+
 def ensure_prisma_client(cache: Path = CACHE) -> dict[str, str]:
     """Generate the Prisma client the server imports (once per environment); returns the Prisma env vars."""
     pkg = server_package()
     env = _prisma_env(cache)
     py_bin = Path(sys.executable).parent  # the generator runs as `prisma-client-py` from this venv
     probe = [sys.executable, "-c", "from prisma import Prisma"]
-    if subprocess.run(probe, capture_output=True, check=False, env=_with_path(env, py_bin)).returncode == 0:
+    if sys.executable in _generated or subprocess.run(
+        probe, capture_output=True, check=False, env=_with_path(env, py_bin)
+    ).returncode == 0:
+        _generated.add(sys.executable)
         return env
     if shutil.which("node") is None and shutil.which("npm") is None:
         raise KiminaUnavailable("the Prisma CLI needs Node.js (`node`/`npm` on PATH) to generate its client")
@@ -121,6 +129,7 @@ def ensure_prisma_client(cache: Path = CACHE) -> dict[str, str]:
     done = subprocess.run(cmd, capture_output=True, text=True, check=False, env=_with_path(env, py_bin), timeout=300)
     if done.returncode != 0:
         raise KiminaUnavailable(f"`prisma generate` failed: {(done.stdout + done.stderr).strip()[-800:]}")
+    _generated.add(sys.executable)
     return env
 
 
