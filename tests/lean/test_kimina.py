@@ -291,3 +291,27 @@ def test_sendable_keeps_every_import_in_the_header() -> None:
     assert split_like_server(sent).header == "import A\nimport B"
     assert "-- body comment" not in sent and "theorem x" in sent
     assert sendable("theorem x -- c\n-- c\n") == "theorem x -- c\n-- c\n"
+
+
+async def test_the_server_refuses_the_old_single_snippet_body(kimina: KiminaServer) -> None:
+    """What the client used to send (`{"snippet": …}`, an API of one day in July 2025) is a 422 here."""
+    import aiohttp
+
+    async with aiohttp.ClientSession() as s, s.post(f"{kimina.url}/api/check",
+                                                    json={"snippet": {"id": "x", "code": TEXT}}) as r:
+        body = await r.json()
+    assert r.status == 422
+    assert body["detail"][0]["loc"] == ["body", "snippets"] and body["detail"][0]["msg"] == "Field required"
+
+
+async def test_a_repl_error_answer_is_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The REPL's own errors (`{"message": …}`, e.g. an unknown environment) never reach the verdict rules:
+    with no messages they would read as a missing audit, not as the REPL failing."""
+    from lean_copilot_py.lean.kimina import KiminaReply
+
+    async def post(self: KiminaChecker, code: str, timeout: float, *, reuse: bool = True) -> KiminaReply:  # noqa: ASYNC109
+        return KiminaReply(0.0, None, {"message": "Unknown environment."})
+
+    monkeypatch.setattr(KiminaChecker, "post", post)
+    v = await KiminaChecker("http://127.0.0.1:9", LeanSettings()).check(target("a"), Candidate("Eq.refl"))
+    assert v.outcome is Outcome.CRASHED and "Unknown environment." in v.reason
