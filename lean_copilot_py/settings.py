@@ -127,7 +127,7 @@ class KiminaSettings(_Section):
     enabled: bool = False
     url: str = "http://127.0.0.1:12332"  # base URL; requests go to <url>/api/check
     api_key: str | None = None  # sent as `Authorization: Bearer <key>` when set
-    retries: int = Field(2, ge=0)  # on 429 (no free REPL), 5xx and connection errors, with backoff
+    retries: int = Field(2, ge=0)  # no free REPL, a REPL that died, 429/5xx, connection errors; with backoff
 
 
 class TrustSettings(_Section):
