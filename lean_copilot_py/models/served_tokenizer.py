@@ -33,6 +33,10 @@ class TokenizeUnavailable(OSError):
     """The server has no such route (404/405 without an OpenAI-style error body)."""
 
 
+class ServerUnreachable(OSError):
+    """No answer at all (connection refused, DNS, timeout)."""
+
+
 class TokenizeError(RuntimeError):
     """The server answered, but not with what vLLM's tokenizer endpoints answer (message meant for the user)."""
 
@@ -65,7 +69,8 @@ class JsonHttp:
                 raise TokenizeUnavailable(f"{self.root}{path}: HTTP {exc.code}") from exc
             raise TokenizeError(f"{self.root}{path} answered HTTP {exc.code}: {detail or exc.reason}") from exc
         except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-            raise OSError(f"cannot reach {self.root}{path}: {getattr(exc, 'reason', exc)}") from exc
+            reason = getattr(exc, "reason", exc)
+            raise ServerUnreachable(f"cannot reach the model server at {self.root}: {reason}") from exc
         try:
             return json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:
@@ -109,12 +114,13 @@ def probe_server_tokenizer(endpoint: str, model: str, api_key: str = "EMPTY",
     http = JsonHttp(server_root(endpoint), api_key, timeout_s)
     template = eos = bos = None
     try:
-        info = http.call("/tokenizer_info")
-        if isinstance(info, dict):
-            template = info.get("chat_template") if isinstance(info.get("chat_template"), str) else None
-            eos, bos = _token_text(info.get("eos_token")), _token_text(info.get("bos_token"))
+        info = http.call("/tokenizer_info")  # ServerUnreachable propagates: nothing else can be learnt
     except (TokenizeUnavailable, TokenizeError):
-        pass  # optional in vLLM: most servers have none
+        info = None
+    # /tokenizer_info is optional in vLLM (--enable-tokenizer-info-endpoint): most servers have none.
+    if isinstance(info, dict):
+        template = info.get("chat_template") if isinstance(info.get("chat_template"), str) else None
+        eos, bos = _token_text(info.get("eos_token")), _token_text(info.get("bos_token"))
     note = ""
     try:
         ids = _ids(http.call("/tokenize", {"model": model, "prompt": "a", "add_special_tokens": False}), "/tokenize")

@@ -24,13 +24,14 @@ from lean_copilot_py.models.served_tokenizer import ServedTokenizer, probe_serve
 from lean_copilot_py.models.text_prompts import TextPromptTokenizer
 from lean_copilot_py.settings import Settings
 from tests.fakes.fake_openai import FakeOpenAI
-from tests.fakes.lake_project import make_lake_project
-from tests.fakes.lean_script import Diag, Rule, Script, error, fake_lean_command, proved, write_script
+from tests.real_lean import RealLean, make_prelude_project, prelude_file
 
-TEXT = "theorem foo (n : Nat) : n + 0 = n := by\n  sorry\n"
+STMT = "theorem add_zero_twice (a : N) : Eq (N.add (N.add a N.z) N.z) a"
+TEXT = prelude_file(f"{STMT} := sorry")
+# Checked by the real (prelude-only) Lean 4.35: `rfl` doesn't exist there, `Eq.refl` proves it by computation.
 TURNS = [
-    "Let me try.\n<sketch>\ntheorem foo (n : Nat) : n + 0 = n := by\n  bad_tac\n</sketch>",
-    "</think>\nAnother way:\n```lean4\ntheorem foo (n : Nat) : n + 0 = n := by\n  omega\n```",
+    f"The recursor computes `N.add a N.z` to `a`.\n<sketch>\n{STMT} := rfl\n</sketch>",
+    f"`rfl` is not declared here; `Eq.refl` is.\n</think>\n```lean4\n{STMT} := Eq.refl\n```",
 ]
 # The model's name on the server; no folder and no hub cache entry has it, so nothing can be loaded locally.
 SERVED = "fake-org/prover-7b"
@@ -51,13 +52,11 @@ def no_hub(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
 
 
-def model_settings(tmp_path: Path, endpoint: str, **model: object) -> Settings:
-    script = Script(rules=[error("bad_tac", "unknown tactic"), proved("omega")],
-                    default=Rule(diagnostics=[Diag("unknown tactic", at="body")]))
+def model_settings(tmp_path: Path, endpoint: str, lean: RealLean | None = None, **model: object) -> Settings:
     return Settings.model_validate({
         "search": {"deadline_s": 60, "attempts": 1, "automation": []},
-        "lean": {"server_command": fake_lean_command(write_script(tmp_path / "lean.json", script)),
-                 "check_timeout_s": 10, "startup_timeout_s": 20},
+        "lean": {"server_command": lean.server_command() if lean else None, "check_timeout_s": 30,
+                 "startup_timeout_s": 60},
         "paths": {"cache_dir": str(tmp_path / "cache")},
         "model": {"backend": "openai", "endpoint": endpoint, "name": SERVED, **model},
     })
@@ -72,11 +71,12 @@ def non_canonical(tok: FastTokenizer, text: str) -> list[int]:
     return [*ids[:at], *pieces, *ids[at + 1:]]
 
 
-async def prove_foo(tmp_path: Path, settings: Settings):
-    proj = make_lake_project(tmp_path / "proj", {"Foo.lean": TEXT})
+async def prove_it(tmp_path: Path, settings: Settings):
+    proj = make_prelude_project(tmp_path / "proj", {"Demo.lean": TEXT})
     engine = Engine(settings)
     try:
-        return await engine.search(declaration_target(proj / "Foo.lean", TEXT, Pos(0, 8)))
+        line = TEXT.count("\n", 0, TEXT.index(STMT))
+        return await engine.search(declaration_target(proj / "Demo.lean", TEXT, Pos(line, 8)))
     finally:
         await engine.aclose()
 
@@ -121,16 +121,16 @@ async def test_probe_tells_a_missing_route_from_a_wrong_model(tiny_tok_dir: Path
         assert not info.tokenize and "does not exist" in info.note
 
 
-async def test_remote_endpoint_without_local_files_continues_with_exact_ids(tmp_path: Path,
-                                                                            tiny_tok_dir: Path) -> None:
+async def test_remote_endpoint_without_local_files_continues_with_exact_ids(tmp_path: Path, tiny_tok_dir: Path,
+                                                                            real_lean: RealLean) -> None:
     local = FastTokenizer.from_dir(tiny_tok_dir)  # the same vocabulary, only to check the server's answers
     sampled = non_canonical(local, TURNS[0])
     assert local.decode(sampled) == TURNS[0] and local.encode(TURNS[0]) != sampled
     script = {"turn_marker": "<REPL>\n", "scripts": [[{"text": TURNS[0], "ids": sampled}, TURNS[1]]]}
     async with FakeOpenAI(script, tokenizer_dir=tiny_tok_dir, model=SERVED) as srv:
-        res = await prove_foo(tmp_path, model_settings(tmp_path, srv.url))
+        res = await prove_it(tmp_path, model_settings(tmp_path, srv.url, real_lean))
     assert res.status is SearchStatus.PROVED, res.reason
-    assert res.model_used and "omega" in res.proof.proof
+    assert res.model_used and res.proof.proof.strip() == "Eq.refl"
     first, second = srv.requests
     assert first.prompt_kind == second.prompt_kind == "ids" and first.output_ids == sampled
     # The prompt: the served chat template, as ids the local copy would give the same text.
@@ -141,7 +141,7 @@ async def test_remote_endpoint_without_local_files_continues_with_exact_ids(tmp_
     head = len(first.prompt_ids) + len(first.output_ids)
     assert second.prompt_ids[:head] == first.prompt_ids + first.output_ids
     feedback = local.decode(second.prompt_ids[head:])
-    assert feedback.startswith("\n<REPL>\n") and "unknown tactic" in feedback
+    assert feedback.startswith("\n<REPL>\n") and "Unknown identifier `rfl`" in feedback  # real Lean's words
     assert second.prompt_ids[head:] == local.encode(feedback)
     # Stop ids came from the server: </sketch> and the end-of-text tokens it named.
     stops = set(first.body["stop_token_ids"])
@@ -150,11 +150,12 @@ async def test_remote_endpoint_without_local_files_continues_with_exact_ids(tmp_
 
 
 async def test_server_without_tokenize_gets_text_prompts_said_once(tmp_path: Path, tiny_tok_dir: Path,
+                                                                  real_lean: RealLean,
                                                                   caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING, logger="lean_copilot_py.models.factory")
     async with FakeOpenAI({"turn_marker": "<REPL>\n", "scripts": [TURNS]}, tokenizer_dir=tiny_tok_dir,
                           model=SERVED, tokenize=False) as srv:
-        res = await prove_foo(tmp_path, model_settings(tmp_path, srv.url))
+        res = await prove_it(tmp_path, model_settings(tmp_path, srv.url, real_lean))
     assert res.status is SearchStatus.PROVED, res.reason
     first, second = srv.requests
     assert first.prompt_kind == second.prompt_kind == "text"
