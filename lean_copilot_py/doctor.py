@@ -73,7 +73,7 @@ def run_checks(path: Path, settings: Settings | None = None) -> list[Check]:
     elif model.backend == "vllm":
         checks.append(Check("vllm", probe.vllm_installed(), "vllm is installed" if probe.vllm_installed()
                             else "model.backend is \"vllm\" but vllm is not installed",
-                            "pip install 'lean-copilot-py[gpu]'"))
+                            "in the lean-copilot-py checkout: pip install -e '.[gpu]'"))
         gpu = probe.nvidia_gpu_visible()
         checks.append(Check("gpu", gpu, "an NVIDIA GPU is visible" if gpu else "no NVIDIA GPU visible (nvidia-smi)",
                             "vLLM needs a CUDA GPU; or point model.endpoint at a remote server with"
