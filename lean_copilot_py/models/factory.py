@@ -11,6 +11,7 @@ from ..core.protocols import Generator, PromptFamily, Tokenizer
 from ..settings import Settings
 from .families import build_family
 from .fast_tokenizer import FastTokenizer, find_tokenizer_dir, hub_reachable
+from .text_prompts import TextPromptTokenizer
 from .tokenizer import HFTokenizer, load_tokenizer
 
 if TYPE_CHECKING:
@@ -50,7 +51,8 @@ def build_tokenizer(settings: Settings) -> Tokenizer:
             unreachable = str(exc)
         if info is not None and info.tokenize:
             try:
-                served = ServedTokenizer.connect(info, m.name, m.api_key, timeout_s=min(30.0, m.request_timeout_s))
+                served = ServedTokenizer.connect(info, m.name, m.api_key, timeout_s=min(30.0, m.request_timeout_s),
+                                                 own_template=_own_template(settings))
             except Exception as exc:
                 raise ModelSetupError(f"the model server's tokenizer at {info.root}/tokenize failed: "
                                       f"{type(exc).__name__}: {exc}") from exc
@@ -81,18 +83,21 @@ def _load_or_fail(name: str, load: Callable[[], Tokenizer]) -> Tokenizer:
         ) from exc
 
 
+def _own_template(settings: Settings) -> TextPromptTokenizer:
+    from .families import OWN_TEMPLATES
+
+    template, specials = OWN_TEMPLATES[settings.model.family]
+    return TextPromptTokenizer(template, specials, source=f"the {settings.model.family} family's own rendering "
+                               "of its chat template (the served model's may differ)")
+
+
 def _text_tokenizer(settings: Settings, info: ServerTokenizerInfo | None) -> Tokenizer:
     """A server with no usable /tokenize and no local tokenizer: text prompts, said once here."""
-    from .families import OWN_TEMPLATES
-    from .text_prompts import TextPromptTokenizer
-
     if info is not None and info.chat_template:
         specials = {k: v for k, v in (("bos_token", info.bos_token), ("eos_token", info.eos_token)) if v}
         tok = TextPromptTokenizer(info.chat_template, specials, source="the server's chat template (/tokenizer_info)")
     else:
-        template, specials = OWN_TEMPLATES[settings.model.family]
-        tok = TextPromptTokenizer(template, specials, source=f"the {settings.model.family} family's own rendering "
-                                  "of its chat template (the served model's may differ)")
+        tok = _own_template(settings)
     why = (info.note if info is not None else "") or "no /tokenize"
     log.warning("the model server at %s can't tokenize (%s) and there is no local copy of %r: prompts are rendered "
                 "with %s and sent as text, and continuations go as text (ids may shift at turn boundaries, so fewer "

@@ -14,13 +14,19 @@ prompt that N attempts share is tokenized once.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import urllib.error
 import urllib.request
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..core.protocols import Tokenizer
+
+log = logging.getLogger(__name__)
 
 # End-of-text spellings of the families' models (DeepSeek-style, Qwen/ChatML), tried when neither /tokenizer_info
 # nor the chat template names one.
@@ -166,18 +172,22 @@ class ServedTokenizer:
 
     exact_ids = True
 
-    def __init__(self, http: JsonHttp, model: str) -> None:
+    def __init__(self, http: JsonHttp, model: str, own_template: Tokenizer | None = None) -> None:
         self.http = http
         self.model = model
         self.eos_token_ids: Sequence[int] = ()
+        self.templates = True  # the server renders the chat template (False: ``own_template`` renders it)
+        self._own_template = own_template
         self._encoded = _Lru(_CACHE_SIZE)
         self._decoded = _Lru(_CACHE_SIZE)
+        self._prompts = _Lru(_CACHE_SIZE)
         self._single: dict[str, int | None] = {}
 
     @classmethod
-    def connect(cls, info: ServerTokenizerInfo, model: str, api_key: str = "EMPTY",
-                timeout_s: float = 30.0) -> ServedTokenizer:
-        tok = cls(JsonHttp(info.root, api_key, timeout_s), model)
+    def connect(cls, info: ServerTokenizerInfo, model: str, api_key: str = "EMPTY", timeout_s: float = 30.0,
+                own_template: Tokenizer | None = None) -> ServedTokenizer:
+        """``own_template`` renders prompts when the served model has no chat template (a base model)."""
+        tok = cls(JsonHttp(info.root, api_key, timeout_s), model, own_template)
         tok.eos_token_ids = tok.find_eos(info.eos_token)
         return tok
 
@@ -187,6 +197,8 @@ class ServedTokenizer:
         return data  # type: ignore[no-any-return]
 
     def encode(self, text: str) -> list[int]:
+        if not text:
+            return []
         hit = self._encoded.get(text)
         if hit is None:
             hit = tuple(self._tokenize({"prompt": text, "add_special_tokens": False})["tokens"])
@@ -194,6 +206,8 @@ class ServedTokenizer:
         return list(hit)
 
     def decode(self, ids: Sequence[int]) -> str:
+        if not ids:
+            return ""
         key = tuple(ids)
         hit = self._decoded.get(key)
         if hit is None:
@@ -217,9 +231,17 @@ class ServedTokenizer:
 
     def chat_prompt(self, messages: Sequence[dict[str, str]]) -> str:
         """The server's chat template with the generation prompt; the ids it gave are kept for ``encode``."""
-        data = self._tokenize({"messages": [dict(m) for m in messages], "add_generation_prompt": True})
-        text = self.decode(data["tokens"])
-        self._encoded.put(text, tuple(data["tokens"]))
+        key = json.dumps(list(messages), sort_keys=True)
+        hit = self._prompts.get(key)
+        if hit is not None:
+            return str(hit)
+        if not self.templates and self._own_template is not None:
+            text = self._own_template.chat_prompt(messages)
+        else:
+            data = self._tokenize({"messages": [dict(m) for m in messages], "add_generation_prompt": True})
+            text = self.decode(data["tokens"])
+            self._encoded.put(text, tuple(data["tokens"]))
+        self._prompts.put(key, text)
         return text
 
     def find_eos(self, named: str | None) -> tuple[int, ...]:
@@ -245,7 +267,11 @@ class ServedTokenizer:
             data = self._tokenize({"messages": [{"role": "user", "content": "?"},
                                                 {"role": "assistant", "content": _TURN_SENTINEL}],
                                    "add_generation_prompt": False})
-        except TokenizeError:  # no chat template on the server
+        except TokenizeError as exc:  # the served model has no chat template (vLLM answers 400)
+            if self._own_template is not None:
+                self.templates = False
+                log.warning("the model server can't apply a chat template (%s): prompts are rendered with %s",
+                            exc, getattr(self._own_template, "source", "the prompt family's own template"))
             return None
         ids, content = data["tokens"], self.encode(_TURN_SENTINEL)
         n = len(content)

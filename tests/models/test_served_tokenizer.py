@@ -195,3 +195,22 @@ async def test_doctor_says_where_the_tokenizer_comes_from(tmp_path: Path, tiny_t
     assert not text.ok and not text.required and "text continuations" in text.detail
     assert "stepfun family's own rendering" in text.detail and text.fix
     assert local.ok and f"local files in {tiny_tok_dir}" in local.detail
+
+
+async def test_a_served_model_without_chat_template_gets_the_familys_own(tmp_path: Path,
+                                                                       caplog: pytest.LogCaptureFixture) -> None:
+    from tests.fakes.fake_openai import CharTokenizer
+
+    caplog.set_level(logging.WARNING, logger="lean_copilot_py.models.served_tokenizer")
+    async with FakeOpenAI([], model=SERVED) as srv:  # its character tokenizer has no chat template: vLLM says 400
+        tok = await asyncio.to_thread(build_tokenizer, model_settings(tmp_path, srv.url))
+        assert isinstance(tok, ServedTokenizer) and tok.exact_ids and not tok.templates
+        messages = [{"role": "user", "content": "q"}]
+        prompt = await asyncio.to_thread(tok.chat_prompt, messages)
+        assert prompt == "<｜begin▁of▁sentence｜><｜User｜>q<｜Assistant｜>"
+        assert await asyncio.to_thread(tok.encode, prompt) == CharTokenizer().encode(prompt)  # ids still served
+        assert await asyncio.to_thread(tok.token_id, "</sketch>") == CharTokenizer().encode("</sketch>")[0]
+        calls = len(srv.tokenize_calls)
+        assert await asyncio.to_thread(tok.chat_prompt, messages) == prompt and len(srv.tokenize_calls) == calls
+    said = [r for r in caplog.records if "can't apply a chat template" in r.getMessage()]
+    assert len(said) == 1 and "stepfun family's own rendering" in said[0].getMessage()
