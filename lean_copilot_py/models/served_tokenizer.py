@@ -247,20 +247,8 @@ class ServedTokenizer:
     def find_eos(self, named: str | None) -> tuple[int, ...]:
         """Token ids that end the model's turn: the one /tokenizer_info names, the one the chat template closes an
         assistant message with, and the families' usual end-of-text tokens this vocabulary has."""
-        found: list[int] = []
-        candidates = [named] if named else []
-        for text in candidates:
-            tid = self.token_id(text)
-            if tid is not None:
-                found.append(tid)
-        turn_end = self._turn_end()
-        if turn_end is not None:
-            found.append(turn_end)
-        for text in KNOWN_EOS:
-            tid = self.token_id(text)
-            if tid is not None:
-                found.append(tid)
-        return tuple(dict.fromkeys(found))
+        found = [self.token_id(named) if named else None, self._turn_end(), *map(self.token_id, KNOWN_EOS)]
+        return tuple(dict.fromkeys(t for t in found if t is not None))
 
     def _turn_end(self) -> int | None:
         try:
