@@ -200,10 +200,13 @@ class Attempt:
     async def _loop(self) -> None:
         tok: Tokenizer = self.generator.tokenizer
         family, cfg, res = self.family, self.config, self.result
-        prompt = family.initial_prompt(self.problem, tok)
+        # Tokenizer work (and the family methods that use it) may block, e.g. on the model server's /tokenize:
+        # always off the event loop.
+        off_loop = asyncio.to_thread
+        prompt = await off_loop(family.initial_prompt, self.problem, tok)
         text = prompt
-        ids: list[int] | None = list(tok.encode(prompt))
-        base = family.sampling(tok)
+        ids: list[int] | None = list(await off_loop(tok.encode, prompt)) if tok.exact_ids else None
+        base = await off_loop(family.sampling, tok)
         base = replace(
             base,
             temperature=cfg.temperature if cfg.temperature is not None else base.temperature,
@@ -215,7 +218,7 @@ class Attempt:
             if cfg.max_turns and turn_no >= cfg.max_turns:
                 res.reason = f"turn limit ({cfg.max_turns}) reached"
                 return
-            used = len(ids) if ids is not None else len(tok.encode(text))
+            used = len(ids) if ids is not None else len(await off_loop(tok.encode, text))
             remaining = cfg.context_tokens - used
             if remaining <= 0:
                 res.reason = f"token budget ({cfg.context_tokens}) exhausted"
@@ -235,9 +238,9 @@ class Attempt:
                 res.reason = rec.note
                 return
             res.produced_output = True
-            output, out_ids = _with_stop_text(output, out_ids, stop_reason, tok)
+            output, out_ids = await off_loop(_with_stop_text, output, out_ids, stop_reason, tok)
             rec.output = output
-            rec.completion_tokens = len(out_ids) if out_ids else len(tok.encode(output))
+            rec.completion_tokens = len(out_ids) if out_ids else len(await off_loop(tok.encode, output))
             rec.finish_reason = finish.value if finish else ""
 
             if finish is FinishReason.STOP and family.uses_feedback and self._closed_sketch(output, stop_reason, tok):
@@ -245,11 +248,11 @@ class Attempt:
                 verdict = await self._check_sketch(rec, turn_no)
                 if res.proof is not None:
                     return
-                feedback = family.render_feedback(verdict, verdict.elapsed, turn_no)
+                feedback = await off_loop(family.render_feedback, verdict, verdict.elapsed, turn_no)
                 rec.feedback = feedback
                 # Continue from the same ids (prefix-cache hits); fall back to text when ids are missing.
                 if ids is not None and out_ids:
-                    ids = ids + list(out_ids) + list(tok.encode(feedback))
+                    ids = ids + list(out_ids) + list(await off_loop(tok.encode, feedback))
                 else:
                     ids = None
                 text = text + output + feedback
