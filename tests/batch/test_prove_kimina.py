@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.lake_project import make_lake_project
+from tests.fakes.lake_project import make_lake_project, trust_projects
 from tests.kimina_server import running_kimina
 from tests.real_lean import RealLean
 
@@ -60,6 +60,7 @@ def test_prove_write_through_the_real_kimina_server(
         model_url = model.stdout.readline().strip()
         with running_kimina(real_lean, tmp_path / "kimina") as server:
             project = make_lake_project(tmp_path / "proj", {"P/Basic.lean": BASIC}, name="p")
+            trust_projects(tmp_path / "cfg", project)  # its .lean-copilot.toml sets privileged keys
             monkeypatch.chdir(project)
             (project / ".lean-copilot.toml").write_text(
                 f"[model]\nbackend = 'openai'\nendpoint = {json.dumps(model_url)}\nname = 'fake-model'\n"
