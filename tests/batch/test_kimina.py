@@ -56,7 +56,8 @@ async def test_proved_and_request_shape(kimina: FakeKimina) -> None:
     req = kimina.requests[0]
     assert set(req) >= {"snippet", "timeout"} and req["timeout"] == 7 and isinstance(req["snippet"]["id"], str)
     code = req["snippet"]["code"]
-    assert code.startswith("import Init\n") and code.rstrip().endswith("#print axioms T.a")
+    assert code.startswith("import Init\n")
+    assert code.rstrip().endswith(":= @T.a\n\n#print axioms lean_copilot_statement_check")
     assert "theorem a (n : Nat) : n + 0 = n := by\n  simp" in code
     assert "Authorization" not in kimina.headers[0]
 

@@ -179,8 +179,21 @@ class FakeKimina:
             if found or had_error:
                 dirty.update({d.name, d.full})
         by_name = {n: d for d in decls for n in (d.name, d.full)}
+        # lean-copilot's statement check (lean/shadow.py) stands for the declaration it names: the fake
+        # takes the statement as unchanged and audits that declaration in its place.
+        stands_for = {}
+        for m in re.finditer(r"^theorem (lean_copilot_statement_check) : .*:= @(\S+)$", body, re.M):
+            stands_for[m.group(1)] = m.group(2)
         for m in re.finditer(r"^#print axioms\s+(\S+)", body, re.M):
             name = m.group(1)
+            if name in stands_for and stands_for[name] in by_name:
+                target = by_name[stands_for[name]].full
+                axioms = self.axioms.get(target, ["sorryAx"] if target in dirty else [])
+                at, end = _pos(body, m.start()), _pos(body, m.end())
+                text = (f"'{name}' depends on axioms: [{', '.join(axioms)}]" if axioms
+                        else f"'{name}' does not depend on any axioms")
+                more.append({"severity": "info", "pos": at, "endPos": end, "data": text})
+                continue
             at, end = _pos(body, m.start()), _pos(body, m.end())
             if name not in by_name:
                 more.append({"severity": "error", "pos": at, "endPos": end, "data": f"unknown constant '{name}'"})
