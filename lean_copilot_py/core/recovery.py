@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .lexer import COMMENTS, Kind, Token, interpolated_reading, next_token, tokenize
+from .lexer import COMMENTS, InterpReader, Kind, Token, next_token, tokenize
 
 # A comment right after one of these might really be part of a longer operator token that Lean's token
 # table has and we don't (`//-`, `<--`): then Lean reads on as code where we saw a comment.
@@ -63,6 +63,7 @@ class _Explorer:
         self.visited: set[int] = set()
         self.starts: list[int] = []
         self.steps = 0
+        self.reader = InterpReader(text, budget=_STEP_BUDGET)
 
     def resumptions(self, tok: Token, *, straight: bool) -> list[Token]:
         """Queue the places Lean may resume reading at because of ``tok``; return the code inside its
@@ -77,8 +78,9 @@ class _Explorer:
             self.starts.append(tok.start + 1)
         if not _may_interpolate(tok):
             return []
-        reading = interpolated_reading(self.text, tok.start)
-        self.steps += len(reading.holes)
+        reading = self.reader.read(tok.start)
+        if self.reader.exhausted:
+            self.view.complete = False
         for h in reading.holes:
             if not h.trivia:
                 self.starts.append(h.start)  # an error in the hole resumes there, in code
