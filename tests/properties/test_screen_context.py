@@ -58,17 +58,17 @@ HIDERS = [
     ("exact '\\q' ", ""),
     ("exact 1.5e ", ""),
     ('exact dbg_trace "{)} ', '"; rfl'),
-    ('exact "unterminated ', ""),
-    ("exact «unterminated ", ""),
+    ('exact "unterminated ', None),  # None: nothing may follow (the literal must stay open)
+    ("exact «unterminated ", None),
 ]
 EXEC = {k: v for k, v in FORBIDDEN.items() if v in ("#eval", "run_cmd", "attribute")}
 
 
 @settings(max_examples=150, deadline=None)
 @given(NOISE, st.sampled_from(HIDERS), st.sampled_from(sorted(EXEC)), NOISE)
-def test_code_hidden_where_only_lean_reads_it_is_found(before: str, hider: tuple[str, str], bad: str,
+def test_code_hidden_where_only_lean_reads_it_is_found(before: str, hider: tuple[str, str | None], bad: str,
                                                        after: str) -> None:
     opener, closer = hider
-    src = f"{before}\n{opener}{bad}{closer}\n{after}"
+    src = f"{before}\n{opener}{bad}" + (f"{closer}\n{after}" if closer is not None else "")
     rules = {f.rule for f in screen(src, allow_sorry=True, allow_search_tactics=True)}
     assert EXEC[bad] in rules, (src, rules)  # the hidden construct itself, not only the malformed literal
