@@ -42,11 +42,15 @@ DECLS = [
     "noncomputable def some_n : N := sorry",
     "theorem bad_statement (a : N) : Eq a N.s := sorry",
     "example : Eq N.one (N.s N.z) := sorry",
+    "instance : Op Bool := sorry",
 ]
 TEXT = prelude_file(*DECLS)
 
 
 def target(path: Path, name: str) -> Target:
+    """The target named ``name``; "example" / "instance" for the unnamed ones."""
+    if name in ("example", "instance"):
+        return next(t for t in find_targets(path, TEXT) if t.header.startswith(f"{name} :"))
     return next(t for t in find_targets(path, TEXT) if t.decl_name == name)
 
 
@@ -96,12 +100,14 @@ async def test_universe_polymorphic_implicit_and_instance_binders_prove(checked)
         assert v.outcome is Outcome.PROVED, (name, v.reason)
 
 
-async def test_a_data_target_and_an_example_are_checked_too(checked) -> None:
+async def test_data_targets_an_example_and_an_anonymous_instance_are_checked_too(checked) -> None:
     checker, path = checked
     v = await checker.check(target(path, "some_n"), Candidate("N.add N.z N.one"))
     assert v.outcome is Outcome.PROVED, v.reason
     assert not any("proposition" in m.text for m in v.messages)  # `noncomputable def` check: no linter noise
-    ex = target(path, "")
+    v = await checker.check(target(path, "instance"), Candidate("⟨fun a _ => a⟩"))
+    assert v.outcome is Outcome.PROVED, v.reason
+    ex = target(path, "example")
     v = await checker.check(ex, Candidate("Eq.refl"))
     assert v.outcome is Outcome.PROVED, v.reason
     assert (await checker.check(ex, Candidate("N.z"))).outcome is Outcome.FAILED
