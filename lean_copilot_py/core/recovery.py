@@ -4,7 +4,7 @@ Screening must see what Lean will elaborate, and two things make that more than 
 
 1. *Interpolated strings.* Whether `"…{…}…"` is a plain literal or an interpolated one depends on the syntax
    before it (`s!`, `dbg_trace`, `throwError`, any user syntax using `interpolatedStr`), which no list can
-   know. So every literal containing `{` is read both ways (lexer.interpolated_reading); when the two
+   know. So every literal containing `{` is read both ways (core/interpolation.py); when the two
    readings end in different places, no screen can know where Lean's code resumes and the text is
    refused; when they agree, the holes are code in one reading and get screened as code.
 2. *Parse-error recovery.* After a parse error Lean's `parseCommand` (src/Lean/Parser/Module.lean) resumes
@@ -23,7 +23,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .lexer import COMMENTS, InterpReader, Kind, Token, next_token, tokenize
+from .interpolation import InterpReader
+from .lexer import COMMENTS, Kind, Token, next_token, tokenize
 
 # A comment right after one of these might really be part of a longer operator token that Lean's token
 # table has and we don't (`//-`, `<--`): then Lean reads on as code where we saw a comment.

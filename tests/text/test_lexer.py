@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lean_copilot_py.core.lexer import Kind, interpolated_reading, significant, tokenize
+from lean_copilot_py.core.lexer import Kind, significant, tokenize
 
 LEAN_BITS = st.sampled_from(
     ["/-", "-/", "/--", "/-!", "--", "\"", "\\", "'", "«", "»", "r#\"", "\"#", "s!\"", "{", "}", "#eval", "@[",
@@ -68,26 +68,6 @@ def test_literals() -> None:
         "char", "char", "char", "number", "number", "name_lit", "name_lit", "string", "string",
     ]  # fmt: skip
     assert kinds("f '' s") == [("ident", "f"), ("symbol", "''"), ("ident", "s")]
-
-
-def test_strings_are_plain_literals_and_the_interpolated_reading_is_separate() -> None:
-    # Lean's tokenizer reads a plain literal; only the syntax around it (`s!`, `dbg_trace`, ...) decides.
-    src = 's!"a {by sorry} {"}"} b"'
-    assert kinds(src)[1] == ("string", '"a {by sorry} {"')
-    r = interpolated_reading(src, 2)
-    assert r.end == len(src) and not r.error
-    assert [(t.kind.value, t.text) for t in significant(r.holes)] == [
-        ("keyword", "by"), ("keyword", "sorry"), ("string", '"}"'),
-    ]  # fmt: skip
-
-
-def test_interpolated_reading_follows_interpolatedStrFn() -> None:
-    assert interpolated_reading('"\\{x}"', 0).holes == []  # `\{` is an escape there
-    assert interpolated_reading('"{ {a} }"', 0).end == 9  # braces inside a hole nest
-    unterminated = interpolated_reading('"{ -- }"', 0)  # a comment in a hole is code's comment
-    assert unterminated.error and unterminated.end == 8
-    nested = interpolated_reading('"{"{"}"}"', 0)
-    assert nested.disagreements == [2]  # the inner literal reads differently both ways
 
 
 def test_escapes_and_their_error_positions_follow_lean() -> None:
