@@ -92,6 +92,8 @@ class SearchSettings(_Section):
     automation: list[str] = ["rfl", "decide", "simp", "omega", "grind", "exact?", "apply?"]
     cache: bool = True
     concurrency: int = Field(2, ge=1)  # batch mode: searches running at once
+    max_helpers: int = Field(8, ge=0, le=1000)  # helper lemmas a model's proof may bring (written to the file)
+    max_helper_chars: int = Field(20000, ge=0)  # their total length
 
 
 class LeanSettings(_Section):

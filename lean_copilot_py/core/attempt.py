@@ -57,6 +57,7 @@ def refusal_verdict(reason: str, text: str = "", offsets: Sequence[tuple[int, st
 def screen_candidate(candidate: Candidate, *, strict: bool, allow_native_decide: bool = False) -> Verdict | None:
     """None when admissible; a REFUSED verdict naming every finding otherwise."""
     from .screen import screen
+    from .structure import structure_findings
 
     text = candidate_text(candidate)
     findings = screen(
@@ -65,17 +66,21 @@ def screen_candidate(candidate: Candidate, *, strict: bool, allow_native_decide:
         allow_search_tactics=not strict,
         allow_native_decide=allow_native_decide,
     )
+    # Nothing but the proof and private helper theorems may reach the user's file.
+    findings += structure_findings(candidate.helpers, candidate.proof, proof_offset=len(text) - len(candidate.proof))
     if not findings:
         return None
     reason = "; ".join(f.message for f in findings)
     return refusal_verdict(f"refused: {reason}", text, [(f.offset, f.message) for f in findings])
 
 
-def pin_code(target: Target, code: str, origin: str) -> Candidate | Verdict:
+def pin_code(
+    target: Target, code: str, origin: str, *, max_helpers: int = 8, max_helper_chars: int = 20000
+) -> Candidate | Verdict:
     """The model's Lean code as a candidate under the target's original statement, or a REFUSED verdict."""
     from .pinning import pin
 
-    result = pin(target, code)
+    result = pin(target, code, max_helpers=max_helpers, max_helper_chars=max_helper_chars)
     if result.candidate is None:
         reason = result.refused or "the code does not contain the target declaration"
         return refusal_verdict(reason, code)
@@ -139,6 +144,8 @@ class AttemptConfig:
     temperature: float | None = None
     top_p: float | None = None
     allow_native_decide: bool = False
+    max_helpers: int = 8
+    max_helper_chars: int = 20000
 
     @classmethod
     def from_settings(cls, search: SearchSettings, *, allow_native_decide: bool = False) -> AttemptConfig:
@@ -149,6 +156,8 @@ class AttemptConfig:
             temperature=search.temperature,
             top_p=search.top_p,
             allow_native_decide=allow_native_decide,
+            max_helpers=search.max_helpers,
+            max_helper_chars=search.max_helper_chars,
         )
 
 
@@ -359,7 +368,8 @@ class Attempt:
 
     async def _pin_screen_check(self, code: str, origin: str, *, strict: bool, rec: TurnRecord) -> Verdict:
         self._last_candidate = None
-        pinned = pin_code(self.target, code, origin)
+        cfg = self.config
+        pinned = pin_code(self.target, code, origin, max_helpers=cfg.max_helpers, max_helper_chars=cfg.max_helper_chars)
         if isinstance(pinned, Verdict):
             return pinned
         refused = screen_candidate(pinned, strict=strict, allow_native_decide=self.config.allow_native_decide)
