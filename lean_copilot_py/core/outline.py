@@ -11,9 +11,10 @@ keyword. Decision on `example`: it is a declaration with ``decl_name == full_nam
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from .lexer import Kind, Token, significant, tokenize
+from .lines import LineIndex
 
 DECL_KEYWORDS = frozenset({"theorem", "lemma", "def", "example", "instance", "abbrev"})
 _COMMAND_KEYWORDS = frozenset(
@@ -55,6 +56,21 @@ class Outline:
     tokens: tuple[Token, ...]  # significant tokens (doc comments included)
     all_tokens: tuple[Token, ...]
     decls: tuple[Decl, ...]
+
+    # Lookup tables built on first use and kept with the outline (one per text): a code action on a large
+    # document then costs binary searches, not scans from the file's start.
+    @cached_property
+    def lines(self) -> LineIndex:
+        return LineIndex(self.text)
+
+    @cached_property
+    def decl_starts(self) -> list[int]:
+        return [d.start for d in self.decls]
+
+    @cached_property
+    def token_starts(self) -> list[int]:
+        """Start offsets of ``all_tokens``."""
+        return [t.start for t in self.all_tokens]
 
 
 def _col(text: str, offset: int) -> int:

@@ -10,7 +10,7 @@ from lsprotocol import types as lsp
 
 from .commands import FILL_ALL, FILL_SORRY, PROVE
 from .positions import to_core
-from .targeting import declaration_target, sorry_target, sorry_targets
+from .targeting import declaration_target, sorry_target
 
 if TYPE_CHECKING:
     from .app import CopilotServer
@@ -50,15 +50,16 @@ def register(server: CopilotServer) -> None:
         if doc is None or not _wanted(params.context):
             return []
         cursor = params.range.start
-        pos = to_core(doc.text, cursor)
         at = {"uri": uri, "line": cursor.line, "character": cursor.character}
         actions: list[lsp.CodeAction] = []
         try:
-            if declaration_target(doc.path, doc.text, pos) is not None:
+            index = doc.index  # built once per document version
+            pos = to_core(index.lines, cursor)
+            if declaration_target(doc.path, doc.text, pos, o=index.outline) is not None:
                 actions.append(_action(PROVE_TITLE, PROVE, at))
-            if sorry_target(doc.path, doc.text, pos) is not None:
+            if sorry_target(doc.path, doc.text, pos, o=index.outline) is not None:
                 actions.append(_action(FILL_SORRY_TITLE, FILL_SORRY, at))
-            if sorry_targets(doc.path, doc.text):
+            if index.has_targets:
                 actions.append(_action(FILL_ALL_TITLE, FILL_ALL, {"uri": uri}))
         except Exception:  # a target-finder bug must not break the editor's Quick Fix menu
             log.exception("finding targets failed")

@@ -3,23 +3,58 @@
 pygls keeps a workspace too, but we keep our own plain-str text so that the core (which works in code
 points) never sees pygls objects, and so that "has the target's text changed since the search began?" is
 a plain string comparison.
+
+Each version of a document is indexed once (line starts, outline, targets), lazily, and the index lives
+with the document: code actions on a large file then cost binary searches instead of re-reading the file,
+and the outline cannot be evicted by the core's small text-keyed cache while searches use it for
+candidates.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from lsprotocol import types as lsp
 from pygls.uris import to_fs_path
 
+from ..core.lines import LineIndex
+from ..core.outline import Outline, outline
+from ..core.targets import find_targets, has_targets
+from ..core.types import Target
 from .positions import offset_of
 
 log = logging.getLogger(__name__)
 
 LEAN_LANGUAGE_IDS = frozenset({"lean4", "lean"})
+
+
+class DocumentIndex:
+    """What the text-only features need from one version of a document, each part computed on first use."""
+
+    def __init__(self, path: Path, text: str) -> None:
+        self.path = path
+        self.text = text
+
+    @cached_property
+    def outline(self) -> Outline:
+        return outline(self.text)
+
+    @property
+    def lines(self) -> LineIndex:
+        return self.outline.lines
+
+    @cached_property
+    def targets(self) -> tuple[Target, ...]:
+        """Every sorry target of this version (core.targets.find_targets)."""
+        return tuple(find_targets(self.path, self.text, o=self.outline))
+
+    @cached_property
+    def has_targets(self) -> bool:
+        return has_targets(self.outline)
 
 
 @dataclass
@@ -28,6 +63,14 @@ class Document:
     path: Path
     version: int | None
     text: str
+    _index: DocumentIndex | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def index(self) -> DocumentIndex:
+        """The index of the current text (rebuilt, lazily, when the text changed)."""
+        if self._index is None or self._index.text is not self.text:
+            self._index = DocumentIndex(self.path, self.text)
+        return self._index
 
 
 def uri_to_path(uri: str) -> Path:
