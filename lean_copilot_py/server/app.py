@@ -10,20 +10,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
-from pygls.protocol import LanguageServerProtocol
-from pygls.protocol.language_server import lsp_method
 
 from .. import __version__
 from ..project import find_lake_root
 from ..settings import Settings
 from .config import EngineFactory, EngineHolder, build_settings, default_engine_factory, editor_options
 from .documents import DocumentStore, uri_to_path
+from .protocol import CopilotProtocol
 from .searches import SearchRegistry
 
 log = logging.getLogger(__name__)
@@ -32,30 +30,9 @@ STATUS_NOTIFICATION = "leanCopilot/status"
 PARENT_POLL_S = 3.0
 
 
-class CopilotProtocol(LanguageServerProtocol):
-    """pygls' protocol with three changes: positions are always UTF-16 (the contract; clients must support
-    it), $/cancelRequest also reaches searches a command is waiting on (pygls cannot cancel command
-    handlers), and `exit` stops our serve loop instead of calling sys.exit from a callback."""
-
-    _server: CopilotServer
-
-    @lsp_method(lsp.INITIALIZE)
-    def lsp_initialize(self, params: lsp.InitializeParams) -> Generator[Any, Any, lsp.InitializeResult]:
-        general = params.capabilities.general
-        if general is not None:
-            general.position_encodings = None  # pygls then settles on UTF-16
-        return (yield from super().lsp_initialize(params))
-
-    def _handle_cancel_notification(self, msg_id: Any) -> None:
-        self._server.searches.request_cancelled(msg_id)
-        super()._handle_cancel_notification(msg_id)
-
-    @lsp_method(lsp.EXIT)
-    def lsp_exit(self, *args: Any) -> None:
-        self._server.request_exit(0 if self._shutdown else 1)
-
-
 class CopilotServer(LanguageServer):
+    protocol: CopilotProtocol
+
     def __init__(self, engine_factory: EngineFactory | None = None) -> None:
         super().__init__(
             "lean-copilot",
@@ -71,6 +48,7 @@ class CopilotServer(LanguageServer):
         self.exit_code: int | None = None
         self._exit = asyncio.Event()
         self._background: set[asyncio.Task[Any]] = set()
+        self._closing: asyncio.Future[None] | None = None
         self._initialized = False
         self._pending_problems: list[str] = []
 
@@ -166,7 +144,14 @@ class CopilotServer(LanguageServer):
         await self._exit.wait()
 
     async def aclose(self) -> None:
-        """Cancel every search and close every engine (Lean and model servers with them)."""
+        """Cancel every search and close every engine (Lean and model servers with them). Called by the
+        `shutdown` handler and again on the way out (an `exit` may arrive while `shutdown` is closing):
+        every caller waits for the same, single close."""
+        if self._closing is None:
+            self._closing = asyncio.ensure_future(self._close())
+        await asyncio.shield(self._closing)
+
+    async def _close(self) -> None:
         await self.searches.aclose()
         current = asyncio.current_task()
         tasks = [t for t in self._background if t is not current]
