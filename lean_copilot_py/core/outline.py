@@ -10,8 +10,10 @@ keyword. Decision on `example`: it is a declaration with ``decl_name == full_nam
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import lru_cache
+from typing import Any, Generic, TypeVar
 
 from .lexer import Kind, Token, significant, tokenize
 from .lines import LineIndex
@@ -50,6 +52,24 @@ class Decl:
     sorries: tuple[int, ...]  # token indices of `sorry` in the body
 
 
+_T = TypeVar("_T")
+
+
+class _lazy(Generic[_T]):
+    """Computed on first use and kept on the instance. Unlike Python 3.11's cached_property it takes no
+    class-wide lock, so a large document's tables built in one thread never make another thread wait while
+    it reads a different outline's (two threads racing on one outline both compute the same value)."""
+
+    def __init__(self, fn: Callable[[Any], _T]) -> None:
+        self.fn = fn
+        self.name = fn.__name__
+
+    def __get__(self, obj: Any, owner: type | None = None) -> _T:
+        value = self.fn(obj)
+        obj.__dict__[self.name] = value  # shadows this non-data descriptor from now on
+        return value
+
+
 @dataclass(frozen=True)
 class Outline:
     text: str
@@ -59,15 +79,15 @@ class Outline:
 
     # Lookup tables built on first use and kept with the outline (one per text): a code action on a large
     # document then costs binary searches, not scans from the file's start.
-    @cached_property
+    @_lazy
     def lines(self) -> LineIndex:
         return LineIndex(self.text)
 
-    @cached_property
+    @_lazy
     def decl_starts(self) -> list[int]:
         return [d.start for d in self.decls]
 
-    @cached_property
+    @_lazy
     def token_starts(self) -> list[int]:
         """Start offsets of ``all_tokens``."""
         return [t.start for t in self.all_tokens]

@@ -17,7 +17,7 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NoReturn
 
 from .app import CopilotServer, build_server
 from .config import EngineFactory
@@ -96,7 +96,7 @@ async def serve(server: CopilotServer, stdin: BinaryIO, stdout: BinaryIO) -> int
     return server.exit_code or 0
 
 
-def run_server(log_file: Path | None = None, *, engine_factory: EngineFactory | None = None) -> int:
+def run_server(log_file: Path | None = None, *, engine_factory: EngineFactory | None = None) -> NoReturn:
     _setup_logging(log_file)
     # The engine thread parses streamed tokens; a short switch interval lets the LSP thread take the GIL
     # within ~1 ms instead of the default 5 ms per hand-over (code actions stay fast during searches).
@@ -106,4 +106,9 @@ def run_server(log_file: Path | None = None, *, engine_factory: EngineFactory | 
     log.info("lean-copilot server starting (pid %s)", os.getpid())
     code = asyncio.run(serve(server, sys.stdin.buffer, channel))
     log.info("lean-copilot server exiting with %s", code)
-    return code
+    logging.shutdown()
+    sys.stderr.flush()
+    # Nothing is left to clean up: searches are cancelled, the engines and their children closed, our output
+    # flushed. The interpreter's own teardown would free every object one by one, and a large document's
+    # index is millions of them: seconds of exit for nothing (4 s measured for three 1 MB versions).
+    os._exit(code)

@@ -39,6 +39,7 @@ INVALID_REQUEST = -32600
 INVALID_PARAMS = -32602
 INTERNAL_ERROR = -32603
 LIFECYCLE = frozenset({lsp.SHUTDOWN, lsp.EXIT})
+LIFECYCLE_MAX_BYTES = 4096  # a shutdown or exit message is ~60 bytes
 
 
 def _envelope_problem(data: Any) -> str | None:
@@ -90,6 +91,9 @@ class CopilotProtocol(LanguageServerProtocol):
         work any more; only `shutdown`/`exit` (which decide the exit code) are still handled."""
         if isinstance(frame, Oversized):
             self._reply_error(None, INVALID_REQUEST, f"a message of {frame.length} bytes is over the limit; skipped")
+            return
+        if lifecycle_only and len(frame) > LIFECYCLE_MAX_BYTES:  # not worth parsing: it cannot be one of them
+            self.skipped_after_eof += 1
             return
         try:
             data = json.loads(frame)

@@ -3,6 +3,7 @@ silence, never a traceback), a runaway frame is skipped with bounded memory, and
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -131,3 +132,30 @@ async def test_an_oversized_body_is_skipped_and_answered(server: RawServer, lean
     answer = await server.response(None)
     assert answer["error"]["code"] == INVALID_REQUEST and "over the limit" in answer["error"]["message"]
     await _still_serving(server, uri, 2)
+
+
+class _Capture:
+    def __init__(self) -> None:
+        self.sent: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self.sent.append(data)
+
+    def close(self) -> None:
+        pass
+
+
+async def test_after_stdin_ended_only_shutdown_and_exit_are_handled() -> None:
+    from lean_copilot_py.server.app import build_server
+
+    server = build_server()
+    out = _Capture()
+    server.protocol.set_writer(out)
+    uri = "file:///p/A.lean"
+    item = {"uri": uri, "languageId": "lean4", "version": 1, "text": TEXT}
+    for body in (notification("textDocument/didOpen", {"textDocument": item}), code_action(3, uri, 1)):
+        server.protocol.handle_frame(body.split(b"\r\n\r\n", 1)[1], lifecycle_only=True)
+    await asyncio.sleep(0.05)
+    assert out.sent == [] and server.docs.get(uri) is None and server.protocol.skipped_after_eof == 2
+    server.protocol.handle_frame(json.dumps({"jsonrpc": "2.0", "method": "exit"}).encode(), lifecycle_only=True)
+    assert server.exit_code == 1  # exit without shutdown
