@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from lsprotocol import types as lsp
+from pygls.exceptions import FeatureRequestError
 from pygls.lsp.server import LanguageServer
 
 from .. import __version__
@@ -21,7 +22,7 @@ from ..project import find_lake_root
 from ..settings import Settings
 from .config import EngineFactory, EngineHolder, build_settings, default_engine_factory, editor_options
 from .documents import DocumentStore, uri_to_path
-from .protocol import CopilotProtocol
+from .protocol import CopilotProtocol, plain_message
 from .searches import SearchRegistry
 
 log = logging.getLogger(__name__)
@@ -86,6 +87,14 @@ class CopilotServer(LanguageServer):
 
     def show(self, message: str, kind: lsp.MessageType = lsp.MessageType.Info) -> None:
         self.window_show_message(lsp.ShowMessageParams(type=kind, message=message))
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """A handler failed outside a request (a notification, a send): one plain line to the user, the
+        traceback only in our log (pygls logged it where it happened). Failed requests are answered instead."""
+        if source is FeatureRequestError:
+            return
+        self.show(f"lean-copilot: internal error: {plain_message(str(error))} (details in the server log)",
+                  lsp.MessageType.Error)
 
     def notify_status(self, state: str, message: str = "") -> None:
         self.protocol.notify(STATUS_NOTIFICATION, {"state": state, "running": self.searches.count, "message": message})

@@ -159,3 +159,27 @@ async def test_after_stdin_ended_only_shutdown_and_exit_are_handled() -> None:
     assert out.sent == [] and server.docs.get(uri) is None and server.protocol.skipped_after_eof == 2
     server.protocol.handle_frame(json.dumps({"jsonrpc": "2.0", "method": "exit"}).encode(), lifecycle_only=True)
     assert server.exit_code == 1  # exit without shutdown
+
+
+async def test_a_failing_notification_shows_one_plain_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lean_copilot_py.server.app import build_server
+
+    server = build_server()
+    out = _Capture()
+    server.protocol.set_writer(out)
+
+    def broken(params: object) -> None:
+        raise RuntimeError("Lean server crashed (exit code -9)\n  File \"x.py\", line 1, in <module>")
+
+    init = {"processId": None, "rootUri": None, "capabilities": {}}
+    server.protocol.handle_frame(request(1, "initialize", init).split(b"\r\n\r\n", 1)[1])
+    item = {"uri": "file:///p/A.lean", "languageId": "lean4", "version": 1, "text": TEXT}
+    server.protocol.handle_frame(notification("textDocument/didOpen", {"textDocument": item}).split(b"\r\n\r\n", 1)[1])
+    out.sent.clear()
+    monkeypatch.setattr(server.docs, "change", broken)
+    change = {"textDocument": {"uri": "file:///p/A.lean", "version": 2}, "contentChanges": [{"text": "x"}]}
+    server.protocol.handle_frame(notification("textDocument/didChange", change).split(b"\r\n\r\n", 1)[1])
+    (sent,) = [json.loads(b.split(b"\r\n\r\n", 1)[1]) for b in out.sent]
+    assert sent["method"] == "window/showMessage"
+    message = sent["params"]["message"]
+    assert "Lean server crashed (exit code -9)" in message and "\n" not in message and "File " not in message
