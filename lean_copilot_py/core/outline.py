@@ -254,15 +254,25 @@ def _build(text: str) -> Outline:
     return Outline(text, tuple(toks), tuple(all_tokens), tuple(decls))
 
 
+# An outline weighs ~100 times its text (a 2 MB document: ~200 MB of tokens), so large texts get a cache of
+# their own, two deep: typing in a large file makes a new text per keystroke, and sixteen of them would be GBs.
+LARGE_TEXT = 256_000
+
+
 @lru_cache(maxsize=16)
 def _outline_cached(text: str) -> Outline:
+    return _build(text)
+
+
+@lru_cache(maxsize=2)
+def _outline_large(text: str) -> Outline:
     return _build(text)
 
 
 def outline(text: str) -> Outline:
     """Declarations and tokens of ``text`` (cached: code actions ask again and again for the same text)."""
     try:
-        return _outline_cached(text)
+        return _outline_large(text) if len(text) > LARGE_TEXT else _outline_cached(text)
     except Exception:  # never let a parsing bug reach the editor
         return Outline(text, (), (), ())
 

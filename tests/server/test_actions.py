@@ -35,6 +35,7 @@ def builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
     monkeypatch.setattr(outline_mod, "_build", counting)
     outline_mod._outline_cached.cache_clear()
+    outline_mod._outline_large.cache_clear()
     return seen
 
 
@@ -147,3 +148,14 @@ async def test_a_superseded_version_is_not_indexed(builds: list[int]) -> None:
     assert await first == [] and await second == []  # answers about texts the editor no longer shows
     assert len(new) in builds and len(old) + 1 not in builds
     assert server.docs.indexer.skipped >= 1
+
+
+def test_the_core_keeps_at_most_two_large_outlines(builds: list[int]) -> None:
+    # Each is ~100 times its text in memory; typing in a large file makes a new text per keystroke.
+    texts = [_theorems(6000 + i) for i in range(5)]
+    assert all(len(t) > outline_mod.LARGE_TEXT for t in texts)
+    for t in texts:
+        outline_mod.outline(t)
+    assert outline_mod._outline_large.cache_info().currsize == 2
+    outline_mod.outline(texts[-1])
+    assert len(builds) == 5  # the latest is still cached
