@@ -4,7 +4,9 @@ Every check runs in a virtual shadow document (the user's files are never writte
 per import header, each slot one Lean worker that keeps its imports loaded, checks in parallel across
 slots. Failures of the machinery are verdicts, never hangs: a slow check is TIMEOUT, a dead worker is
 CRASHED (leanclient revives it on the next didChange), a dead server is CRASHED and the client is
-started afresh on the next call. Cancelling a check gives its slot back.
+started afresh on the next call. A worker that died while idle is noticed from Lean's fatal fileProgress
+(Lean would queue requests to it unanswered until a didChange) and its slot reopened. Cancelling a check
+gives its slot back.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ import contextlib
 import dataclasses
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 from leanclient.aio import (
     AsyncLeanLSPClient,
@@ -40,6 +43,9 @@ log = logging.getLogger(__name__)
 
 ClientFactory = Callable[[Path, LeanSettings], AsyncLeanLSPClient]
 MAX_POOLS = 3  # distinct import headers kept warm at once; the least recently used idle one goes
+FATAL_POLL_S = 0.05  # how often a pending request looks whether Lean has reported its worker dead
+MAX_REVIVALS = 2  # didChanges sent to restart a dead worker during one request, before it counts as crashed
+T = TypeVar("T")
 
 
 class LeanStartError(RuntimeError):
@@ -62,6 +68,7 @@ class _Run:
     client: AsyncLeanLSPClient
     path: str
     items: list[dict]
+    doc: Any = None  # leanclient's DocState of the slot (its fatal_error flag is watched)
 
 
 class LeanChecker:
@@ -143,8 +150,9 @@ class LeanChecker:
                     task.add_done_callback(self._closing.discard)
 
     async def _load(self, client: AsyncLeanLSPClient, slot: Slot, text: str) -> int:
-        if (slot.stale or slot.imports_changed) and slot.text is not None:
-            await client.close_file(slot.path)  # ends a worker that may be stuck, or that has old imports
+        if (slot.stale or slot.imports_changed or _worker_died(slot)) and slot.text is not None:
+            # ends a worker that may be stuck or has old imports; a dead one is started afresh by the didOpen
+            await client.close_file(slot.path)
             slot.text = None
         slot.stale = False
         doc = await client.open(slot.path, text=text, wait=False, dependency_build_mode="once")
@@ -166,13 +174,21 @@ class LeanChecker:
             try:
                 async with asyncio.timeout(budget):
                     version = await self._load(client, slot, text)
-                    report: DiagnosticsReport = await client.diagnostics(slot.path, fresh=True, timeout=budget + 1.0)
+                    report: DiagnosticsReport = await _reviving(
+                        client, slot.path, slot.doc, client.diagnostics(slot.path, fresh=True, timeout=budget + 1.0)
+                    )
             except (TimeoutError, LeanRequestTimeout):
                 slot.stale = True
                 raise
-            # No publish for this version at all means no diagnostics (what leanclient holds is older).
+            # No publish for this version at all means no diagnostics (what leanclient holds is older). A revived
+            # worker elaborated the same text as a newer version.
+            version = getattr(slot.doc, "version", version)
             items = report.items if report.version == version else []
-            yield _Run(client, slot.path, items)
+            try:
+                yield _Run(client, slot.path, items, slot.doc)
+            except (TimeoutError, LeanRequestTimeout):
+                slot.stale = True  # a worker that did not answer a query in time may still be busy
+                raise
         finally:
             pool.release(slot)
 
@@ -217,7 +233,7 @@ class LeanChecker:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(budget):
                 for pos in sorry_positions(shadow):
-                    goals = await _goals_at(run.client, run.path, pos)
+                    goals = await _goals_at(run, pos)
                     if goals:
                         rel = relative_pos(pos, shadow.origin)
                         end = Pos(rel.line, rel.col + len("sorry"))
@@ -228,17 +244,27 @@ class LeanChecker:
 
     async def goals_at(self, path: Path, text: str, pos: Pos) -> list[str] | None:
         """Goals at ``pos`` in a shadow copy of ``text``. None also when Lean could not answer (timeout,
-        crash): callers treat an unknown goal like no goal."""
+        crash): callers treat an unknown goal like no goal. A worker that died under the request (killed
+        while idle, before Lean told us) is reopened and asked once more."""
         budget = self.settings.check_timeout_s
         try:
             client = await self._ensure_client()
-            async with self._elaborated(client, text, budget) as run, asyncio.timeout(budget):
-                return await _goals_at(run.client, run.path, pos)
+            try:
+                return await self._goals_in_slot(client, text, pos, budget)
+            except LeanWorkerCrashed as exc:
+                log.info("goals_at %s:%s: %s; asking a fresh worker", path, pos, exc)
+                return await self._goals_in_slot(client, text, pos, budget)
         except LeanTransportError:
             await self._forget_dead_client()
         except (TimeoutError, LeanClientError, LeanStartError) as exc:
             log.warning("goals_at %s:%s: %s", path, pos, exc)
         return None
+
+    async def _goals_in_slot(
+        self, client: AsyncLeanLSPClient, text: str, pos: Pos, budget: float
+    ) -> list[str] | None:
+        async with self._elaborated(client, text, budget) as run, asyncio.timeout(budget):
+            return await _goals_at(run, pos)
 
     async def check_document(
         self,
@@ -276,13 +302,51 @@ async def _close_quietly(client: AsyncLeanLSPClient) -> None:
         await client.close()
 
 
-async def _goals_at(client: AsyncLeanLSPClient, path: str, pos: Pos) -> list[str] | None:
-    res = await client.goal(path, pos.line, pos.col, fresh=False)
+async def _goals_at(run: _Run, pos: Pos) -> list[str] | None:
+    res = await _reviving(run.client, run.path, run.doc, run.client.goal(run.path, pos.line, pos.col, fresh=False))
     if res.status == "goals":
         return list(res.goals)
     if res.status == "complete":
         return []
-    term = await client.term_goal(path, pos.line, pos.col, fresh=False)
+    term = await _reviving(
+        run.client, run.path, run.doc, run.client.term_goal(run.path, pos.line, pos.col, fresh=False)
+    )
     if isinstance(term, dict) and term.get("goal"):
         return [str(term["goal"])]
     return None
+
+
+def _worker_died(slot: Slot) -> bool:
+    """Lean reported the slot's worker dead: `$/lean/fileProgress` kind 2 (fatal), which leanclient records as
+    the document's ``fatal_error``. A worker killed while idle shows nothing else, and Lean queues requests to
+    it unanswered until a didChange, so the slot must be reopened, not reused."""
+    return bool(getattr(slot.doc, "fatal_error", False))
+
+
+async def _reviving(client: AsyncLeanLSPClient, path: str, doc: Any, request: Awaitable[T]) -> T:
+    """``request``'s answer, restarting the document's worker if Lean reports it dead meanwhile. Requests
+    pending when a worker dies are answered -32902 (leanclient raises LeanWorkerCrashed), but one that reached
+    the watchdog after the death is queued unanswered until a didChange: without this it would wait out the
+    whole budget. A didChange with the same text restarts the worker, which then answers the queued request
+    for the same text; if the report was late and the worker alive, the same-text change costs nothing."""
+    task = asyncio.ensure_future(request)
+    revivals = 0
+    try:
+        while not task.done():
+            if getattr(doc, "fatal_error", False):
+                if revivals == MAX_REVIVALS:
+                    raise LeanWorkerCrashed(f"the Lean worker for {path} died again after {revivals} restarts")
+                revivals += 1
+                log.info("Lean reported the worker for %s dead; restarting it", path)
+                await client.update(path, doc.text)  # clears fatal_error
+            await asyncio.wait({task}, timeout=FATAL_POLL_S)
+        return task.result()
+    finally:
+        if not task.done():
+            task.cancel()  # leanclient abandons the request ($/cancelRequest)
+            task.add_done_callback(_retrieve)
+
+
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()  # an abandoned request's error is nobody's business; don't log it as unretrieved

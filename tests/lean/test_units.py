@@ -179,3 +179,50 @@ async def test_a_slot_whose_imports_were_rebuilt_is_reopened_even_for_the_same_t
     await checker._load(Client(), slot, "text")
     assert calls == [("close", "S_0.lean"), ("open", "S_0.lean")]
     assert not slot.imports_changed
+
+
+async def test_a_request_to_a_worker_reported_dead_restarts_it_and_gets_its_answer() -> None:
+    """Lean queues a request to a dead worker until a didChange: the checker sends one (same text) as soon as
+    Lean's fatal fileProgress is recorded, and the queued request is then answered."""
+    from types import SimpleNamespace
+
+    from leanclient.aio import LeanWorkerCrashed
+
+    from lean_copilot_py.lean.checker import MAX_REVIVALS, _reviving
+
+    doc = SimpleNamespace(fatal_error=False, text="T", uri="file:///S_0.lean")
+    answer: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+    updates: list[str] = []
+
+    class Client:
+        async def update(self, path: str, text: str) -> None:
+            updates.append(text)
+            doc.fatal_error = False  # what leanclient's update does
+            answer.set_result("goals")  # the restarted worker answers the queued request
+
+    async def queued() -> str:
+        return await answer
+
+    task = asyncio.create_task(_reviving(Client(), "S_0.lean", doc, queued()))
+    await asyncio.sleep(0.12)
+    assert not task.done() and updates == []  # a live worker is left alone
+    doc.fatal_error = True  # $/lean/fileProgress kind 2
+    assert await asyncio.wait_for(task, 2) == "goals"
+    assert updates == ["T"]
+
+    class DeadClient:
+        async def update(self, path: str, text: str) -> None:
+            updates.append(text)  # the restarted worker dies at once, again and again
+
+    never: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+    updates.clear()
+    doc.fatal_error = True
+
+    async def dies() -> str:
+        return await never
+
+    with pytest.raises(LeanWorkerCrashed):
+        await asyncio.wait_for(_reviving(DeadClient(), "S_0.lean", doc, dies()), 5)
+    assert len(updates) == MAX_REVIVALS
+    await asyncio.sleep(0)
+    assert never.cancelled()  # the abandoned request was cancelled, not left waiting
