@@ -2,6 +2,9 @@
 `-Dserver.reportDelayMs=0`, and how long a check takes after the slot's worker was killed while idle.
 
 Run: python3 benchmarks/real_lean.py [--checks 40] [--json out.json]
+
+"without flag" is what a configured `lean.server_command` got before lean/command.py added the flag to Lean's
+own server commands (the client is built directly here, so no flag is added).
 """
 
 from __future__ import annotations
@@ -18,14 +21,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import psutil
 from leanclient.aio import AsyncLeanLSPClient
 
 from lean_copilot_py.bench.machine import machine_info
 from lean_copilot_py.core.types import Candidate, Outcome, Pos, Span, Target, TargetKind, offset_to_pos
 from lean_copilot_py.lean import LeanChecker
+from lean_copilot_py.lean.command import with_report_delay
 from lean_copilot_py.settings import LeanSettings
-from tests.real_lean import build_real_lean, make_prelude_project, prelude_file
+from tests.real_lean import build_real_lean, make_prelude_project, prelude_file, worker_for
 
 TEXT = prelude_file("theorem target (a : N) : Eq (N.add a N.z) a := sorry")
 
@@ -46,11 +49,17 @@ def candidate(i: int) -> Candidate:
     return Candidate(f"(fun (x{i} : N) => Eq.refl) N.z")
 
 
-async def warm_latency(root: Path, command: list[str], checks: int) -> dict[str, Any]:
+async def warm_latency(root: Path, command: list[str], checks: int, *, as_configured: bool = False) -> dict[str, Any]:
+    """``as_configured``: ``command`` is `lean.server_command` and the checker builds the client (and the
+    command line) itself; otherwise the client runs exactly ``command``."""
+
     def factory(project: Path, settings: LeanSettings) -> AsyncLeanLSPClient:
         return AsyncLeanLSPClient(str(project), request_timeout=60, server_command=command)
 
-    checker = LeanChecker(root, LeanSettings(slots=1), client_factory=factory)
+    if as_configured:
+        checker = LeanChecker(root, LeanSettings(slots=1, server_command=command))
+    else:
+        checker = LeanChecker(root, LeanSettings(slots=1), client_factory=factory)
     tgt = target(root / "Prelude" / "Target.lean")
     try:
         for i in range(3):  # warm: the worker is up, the prelude elaborated once
@@ -67,27 +76,25 @@ async def warm_latency(root: Path, command: list[str], checks: int) -> dict[str,
             "p90_ms": round(sorted(times)[int(0.9 * len(times))] * 1000, 1)}
 
 
-def worker_of(checker: LeanChecker) -> psutil.Process:
-    """The one file worker (`lean --worker …`) under the checker's server."""
-    client = checker._client
-    assert client is not None
-    server = psutil.Process(client._transport._proc.pid)  # the watchdog
-    (worker,) = [p for p in server.children(recursive=True) if "--worker" in p.cmdline()]
-    return worker
-
-
-async def idle_worker_recovery(root: Path, command: list[str], rounds: int) -> dict[str, Any]:
+async def idle_worker_recovery(root: Path, command: list[str], rounds: int, *, notified: bool) -> dict[str, Any]:
+    """goals_at on unchanged text right after the slot's idle worker was SIGKILLed (``notified``: after Lean's
+    fatal fileProgress has arrived; otherwise at once, before it)."""
     checker = LeanChecker(root, LeanSettings(server_command=command, slots=1, check_timeout_s=30))
-    text_path = root / "Prelude" / "Target.lean"
-    line = TEXT.split("\n").index("theorem target (a : N) : Eq (N.add a N.z) a := sorry")
-    pos = Pos(line, TEXT.split("\n")[line].index("sorry"))
+    text = TEXT.replace(":= sorry", ":= Eq.refl")
+    line = text.split("\n").index("theorem target (a : N) : Eq (N.add a N.z) a := Eq.refl")
+    pos = Pos(line, text.split("\n")[line].index("Eq.refl"))
+    path = root / "Prelude" / "Target.lean"
     times = []
     try:
-        assert await checker.goals_at(text_path, TEXT, pos)
+        assert await checker.goals_at(path, text, pos)
         for _ in range(rounds):
-            worker_of(checker).kill()
+            worker = worker_for("LeanCopilotShadow_")
+            worker.kill()
+            if notified:
+                worker.wait(5)
+                await asyncio.sleep(0.3)
             started = time.perf_counter()
-            goals = await checker.goals_at(text_path, TEXT, pos)
+            goals = await checker.goals_at(path, text, pos)
             times.append(time.perf_counter() - started)
             assert goals == ["a : N\n⊢ Eq (a.add N.z) a"], goals
     finally:
@@ -100,15 +107,15 @@ async def amain(checks: int) -> dict[str, Any]:
     lean = build_real_lean()
     with tempfile.TemporaryDirectory() as tmp:
         root = make_prelude_project(Path(tmp) / "proj")
-        plain = [str(lean.lean), "--server"]
-        from lean_copilot_py.lean.command import with_report_delay
-
+        plain = [str(lean.lean), "--server"]  # the checker adds the flag itself (lean/command.py)
         return {
             "machine": machine_info(),
             "lean": lean.version,
             "warm_check_without_flag": await warm_latency(root, plain, checks),
             "warm_check_with_flag": await warm_latency(root, with_report_delay(plain), checks),
-            "goals_after_idle_worker_killed": await idle_worker_recovery(root, plain, 10),
+            "warm_check_configured_lean_server": await warm_latency(root, plain, checks, as_configured=True),
+            "goals_after_idle_worker_killed_lean_said_so": await idle_worker_recovery(root, plain, 10, notified=True),
+            "goals_right_after_idle_worker_killed": await idle_worker_recovery(root, plain, 10, notified=False),
         }
 
 
