@@ -44,7 +44,8 @@ log = logging.getLogger(__name__)
 ClientFactory = Callable[[Path, LeanSettings], AsyncLeanLSPClient]
 MAX_POOLS = 3  # distinct import headers kept warm at once; the least recently used idle one goes
 FATAL_POLL_S = 0.05  # how often a pending request looks whether Lean has reported its worker dead
-MAX_REVIVALS = 2  # didChanges sent to restart a dead worker during one request, before it counts as crashed
+MAX_RESTARTS = 2  # didChanges sent to restart a dead worker during one request, before it counts as crashed
+LOAD_ATTEMPTS = 3  # a worker found dead before it saw the text is replaced; a late report of it can cost one more
 T = TypeVar("T")
 
 
@@ -157,6 +158,7 @@ class LeanChecker:
         slot.stale = False
         doc = await client.open(slot.path, text=text, wait=False, dependency_build_mode="once")
         doc.pinned = True  # slot documents are never evicted by leanclient's LRU
+        _ignore_stale_fatal_reports(doc)
         slot.text, slot.doc = text, doc
         return doc.version
 
@@ -173,16 +175,11 @@ class LeanChecker:
         try:
             try:
                 async with asyncio.timeout(budget):
-                    version = await self._load(client, slot, text)
-                    report: DiagnosticsReport = await _reviving(
-                        client, slot.path, slot.doc, client.diagnostics(slot.path, fresh=True, timeout=budget + 1.0)
-                    )
+                    version, report = await self._load_and_wait(client, slot, text, budget)
             except (TimeoutError, LeanRequestTimeout):
                 slot.stale = True
                 raise
-            # No publish for this version at all means no diagnostics (what leanclient holds is older). A revived
-            # worker elaborated the same text as a newer version.
-            version = getattr(slot.doc, "version", version)
+            # No publish for this version at all means no diagnostics (what leanclient holds is older).
             items = report.items if report.version == version else []
             try:
                 yield _Run(client, slot.path, items, slot.doc)
@@ -191,6 +188,31 @@ class LeanChecker:
                 raise
         finally:
             pool.release(slot)
+
+    async def _load_and_wait(
+        self, client: AsyncLeanLSPClient, slot: Slot, text: str, budget: float
+    ) -> tuple[int, DiagnosticsReport]:
+        """Load ``text`` into ``slot`` and wait until Lean has elaborated it. A worker that died before Lean
+        reported anything on this version never saw the text (it died idle: Lean answers the next request
+        -32902, or reports it dead late), so that is not the candidate's doing: the slot is reopened and asked
+        again. A worker that died elaborating the text is the candidate's crash, and raises."""
+        for attempt in range(1, LOAD_ATTEMPTS + 1):
+            version = await self._load(client, slot, text)
+            try:
+                report = await _watching_worker(
+                    client, slot.path, slot.doc, client.diagnostics(slot.path, fresh=True, timeout=budget + 1.0),
+                    restart=False,
+                )
+                # leanclient's barrier revives a worker that had crashed with a didChange: the same text, as a
+                # newer version, which is the one the report is for
+                return max(version, getattr(slot.doc, "version", version)), report
+            except LeanWorkerCrashed:
+                if attempt == LOAD_ATTEMPTS or _reported_on(slot, version):
+                    raise
+                # Again: leanclient revives a worker that answered -32902 with a didChange (a newer version, so
+                # a late fatal report of the old one is ignored), one Lean reported dead is reopened by _load.
+                log.info("the Lean worker for %s had died before it saw the text; asking a new one", slot.path)
+        raise AssertionError("unreachable")
 
     # -- Checker -----------------------------------------------------------------------------
 
@@ -303,13 +325,15 @@ async def _close_quietly(client: AsyncLeanLSPClient) -> None:
 
 
 async def _goals_at(run: _Run, pos: Pos) -> list[str] | None:
-    res = await _reviving(run.client, run.path, run.doc, run.client.goal(run.path, pos.line, pos.col, fresh=False))
+    res = await _watching_worker(
+        run.client, run.path, run.doc, run.client.goal(run.path, pos.line, pos.col, fresh=False), restart=True
+    )
     if res.status == "goals":
         return list(res.goals)
     if res.status == "complete":
         return []
-    term = await _reviving(
-        run.client, run.path, run.doc, run.client.term_goal(run.path, pos.line, pos.col, fresh=False)
+    term = await _watching_worker(
+        run.client, run.path, run.doc, run.client.term_goal(run.path, pos.line, pos.col, fresh=False), restart=True
     )
     if isinstance(term, dict) and term.get("goal"):
         return [str(term["goal"])]
@@ -323,20 +347,25 @@ def _worker_died(slot: Slot) -> bool:
     return bool(getattr(slot.doc, "fatal_error", False))
 
 
-async def _reviving(client: AsyncLeanLSPClient, path: str, doc: Any, request: Awaitable[T]) -> T:
-    """``request``'s answer, restarting the document's worker if Lean reports it dead meanwhile. Requests
-    pending when a worker dies are answered -32902 (leanclient raises LeanWorkerCrashed), but one that reached
-    the watchdog after the death is queued unanswered until a didChange: without this it would wait out the
-    whole budget. A didChange with the same text restarts the worker, which then answers the queued request
-    for the same text; if the report was late and the worker alive, the same-text change costs nothing."""
+async def _watching_worker(
+    client: AsyncLeanLSPClient, path: str, doc: Any, request: Awaitable[T], *, restart: bool
+) -> T:
+    """``request``'s answer, unless Lean reports the document's worker dead meanwhile. Requests pending when a
+    worker dies are answered -32902 (leanclient raises LeanWorkerCrashed), but one that reached the watchdog
+    after the death is queued unanswered until a didChange: without watching, it would wait out the budget.
+
+    ``restart=False`` (loading a check): LeanWorkerCrashed at once, and the caller decides whether the
+    candidate's elaboration was what died. ``restart=True`` (a goal query
+    on elaborated text): a same-text didChange starts a new worker, which answers the queued request for the
+    same text; if the report was late and the worker alive, the same-text change costs nothing."""
     task = asyncio.ensure_future(request)
-    revivals = 0
+    restarts = 0
     try:
         while not task.done():
             if getattr(doc, "fatal_error", False):
-                if revivals == MAX_REVIVALS:
-                    raise LeanWorkerCrashed(f"the Lean worker for {path} died again after {revivals} restarts")
-                revivals += 1
+                if not restart or restarts == MAX_RESTARTS:
+                    raise LeanWorkerCrashed(f"Lean reported the file worker for {path} dead ({restarts} restarts)")
+                restarts += 1
                 log.info("Lean reported the worker for %s dead; restarting it", path)
                 await client.update(path, doc.text)  # clears fatal_error
             await asyncio.wait({task}, timeout=FATAL_POLL_S)
@@ -345,6 +374,31 @@ async def _reviving(client: AsyncLeanLSPClient, path: str, doc: Any, request: Aw
         if not task.done():
             task.cancel()  # leanclient abandons the request ($/cancelRequest)
             task.add_done_callback(_retrieve)
+
+
+def _ignore_stale_fatal_reports(doc: Any) -> None:
+    """leanclient keeps Lean's fatal fileProgress as a flag, whatever version it was about. A worker that died
+    while idle is often reported only after our didChange of a newer version reached the watchdog, which
+    then starts a new worker for it: that report (for the older version) must not mark the live worker
+    dead. So the document's progress intake drops the flag again for a report older than what we sent."""
+    intake = getattr(doc, "on_file_progress", None)
+    if not callable(intake) or getattr(intake, "_lean_copilot", False):
+        return
+
+    def on_file_progress(params: dict) -> None:
+        intake(params)
+        version = (params.get("textDocument") or {}).get("version")
+        if isinstance(version, int) and version < getattr(doc, "version", version):
+            doc.fatal_error = False
+
+    on_file_progress._lean_copilot = True  # type: ignore[attr-defined]
+    doc.on_file_progress = on_file_progress
+
+
+def _reported_on(slot: Slot, version: int) -> bool:
+    """Lean published diagnostics for ``version`` (its first report comes as soon as the worker starts on a
+    version), so the worker was elaborating this text when it died."""
+    return getattr(slot.doc, "diagnostics_version", None) == version
 
 
 def _retrieve(task: asyncio.Future[Any]) -> None:

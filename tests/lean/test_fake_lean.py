@@ -237,6 +237,8 @@ async def test_closed_and_never_opened_files(script_path):
         await wire.open(URI, "import Std\n\ntheorem g : True := by\n  stuck\n")
         rid = await wire.send_request("textDocument/waitForDiagnostics", {"uri": URI, "version": 1})
         goal = await wire.send_request("$/lean/plainGoal", plain_goal(3, 2))
+        await wire.until(lambda m: m.get("method") == "textDocument/publishDiagnostics"
+                         and m["params"].get("isIncremental") is False)  # the worker is at `g` now
         mark = wire.mark()
         await wire.close(URI)
         for req in (rid, goal):

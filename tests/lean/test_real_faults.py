@@ -106,17 +106,28 @@ async def test_goals_after_the_idle_worker_died(make_real_checker: MakeRealCheck
         assert worker_for(SHADOW).pid != worker.pid
 
 
-async def test_check_after_the_idle_worker_died(make_real_checker: MakeRealChecker) -> None:
+@pytest.mark.parametrize("notified", [True, False], ids=["after-lean-said-so", "before-lean-said-so"])
+async def test_check_after_the_idle_worker_died(make_real_checker: MakeRealChecker, notified: bool) -> None:
+    """Checked right after the death, before the watchdog noticed, a candidate's didChange gets -32902 (the
+    dead worker never saw it): that was CRASHED, every time, however good the proof. The worker had not
+    reported on the candidate's version, so it is not the candidate's crash: a new worker checks it."""
     checker = make_real_checker(slots=1, check_timeout_s=60.0)
     target = make_target(TEXT, "add_zero'")
     assert (await checker.check(target, Candidate("Eq.refl"))).outcome is Outcome.PROVED
+    for i in range(3):
+        worker = worker_for(SHADOW)
+        worker.kill()
+        if notified:
+            worker.wait(5)
+            await asyncio.sleep(0.3)
+        again = await checker.check(target, Candidate(f"(fun (x{i} : N) => Eq.refl) N.z"))
+        assert again.outcome is Outcome.PROVED, again.reason
+        assert worker_for(SHADOW).pid != worker.pid  # the slot has a live worker again
     worker = worker_for(SHADOW)
     worker.kill()
     worker.wait(5)
     await asyncio.sleep(0.3)
-    again = await checker.check(target, Candidate("Eq.refl"))  # the same text: nothing to didChange
-    assert again.outcome is Outcome.PROVED, again.reason
-    assert worker_for(SHADOW).pid != worker.pid  # the slot has a live worker again
-    other = await checker.check(target, Candidate("(fun (x : N) => Eq.refl) N.z"))
-    assert other.outcome is Outcome.PROVED, other.reason
+    same = await checker.check(target, Candidate("(fun (x2 : N) => Eq.refl) N.z"))  # the same text: no didChange
+    assert same.outcome is Outcome.PROVED, same.reason
+    assert worker_for(SHADOW).pid != worker.pid
     assert checker.restarts == 0

@@ -188,7 +188,7 @@ async def test_a_request_to_a_worker_reported_dead_restarts_it_and_gets_its_answ
 
     from leanclient.aio import LeanWorkerCrashed
 
-    from lean_copilot_py.lean.checker import MAX_REVIVALS, _reviving
+    from lean_copilot_py.lean.checker import MAX_RESTARTS, _watching_worker
 
     doc = SimpleNamespace(fatal_error=False, text="T", uri="file:///S_0.lean")
     answer: asyncio.Future[str] = asyncio.get_running_loop().create_future()
@@ -203,7 +203,7 @@ async def test_a_request_to_a_worker_reported_dead_restarts_it_and_gets_its_answ
     async def queued() -> str:
         return await answer
 
-    task = asyncio.create_task(_reviving(Client(), "S_0.lean", doc, queued()))
+    task = asyncio.create_task(_watching_worker(Client(), "S_0.lean", doc, queued(), restart=True))
     await asyncio.sleep(0.12)
     assert not task.done() and updates == []  # a live worker is left alone
     doc.fatal_error = True  # $/lean/fileProgress kind 2
@@ -222,7 +222,18 @@ async def test_a_request_to_a_worker_reported_dead_restarts_it_and_gets_its_answ
         return await never
 
     with pytest.raises(LeanWorkerCrashed):
-        await asyncio.wait_for(_reviving(DeadClient(), "S_0.lean", doc, dies()), 5)
-    assert len(updates) == MAX_REVIVALS
+        await asyncio.wait_for(_watching_worker(DeadClient(), "S_0.lean", doc, dies(), restart=True), 5)
+    assert len(updates) == MAX_RESTARTS
     await asyncio.sleep(0)
     assert never.cancelled()  # the abandoned request was cancelled, not left waiting
+
+    # a check does not restart the worker: its candidate may be what crashed Lean
+    updates.clear()
+    pending: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+    async def check() -> str:
+        return await pending
+
+    with pytest.raises(LeanWorkerCrashed):
+        await asyncio.wait_for(_watching_worker(Client(), "S_0.lean", doc, check(), restart=False), 5)
+    assert updates == []
