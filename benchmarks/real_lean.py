@@ -103,6 +103,26 @@ async def idle_worker_recovery(root: Path, command: list[str], rounds: int, *, n
             "max_ms": round(max(times) * 1000, 1)}
 
 
+async def check_after_idle_worker_killed(root: Path, command: list[str], rounds: int) -> dict[str, Any]:
+    """A new candidate checked right after the slot's idle worker was SIGKILLed (before the watchdog noticed:
+    its didChange is answered -32902, and the checker asks a new worker)."""
+    checker = LeanChecker(root, LeanSettings(server_command=command, slots=1, check_timeout_s=30))
+    tgt = target(root / "Prelude" / "Target.lean")
+    times, outcomes = [], []
+    try:
+        assert (await checker.check(tgt, candidate(2000))).outcome is Outcome.PROVED
+        for i in range(rounds):
+            worker_for("LeanCopilotShadow_").kill()
+            started = time.perf_counter()
+            verdict = await checker.check(tgt, candidate(3000 + i))
+            times.append(time.perf_counter() - started)
+            outcomes.append(verdict.outcome.value)
+    finally:
+        await checker.aclose()
+    return {"rounds": rounds, "outcomes": {o: outcomes.count(o) for o in sorted(set(outcomes))},
+            "median_ms": round(statistics.median(times) * 1000, 1), "max_ms": round(max(times) * 1000, 1)}
+
+
 async def amain(checks: int) -> dict[str, Any]:
     lean = build_real_lean()
     with tempfile.TemporaryDirectory() as tmp:
@@ -116,6 +136,7 @@ async def amain(checks: int) -> dict[str, Any]:
             "warm_check_configured_lean_server": await warm_latency(root, plain, checks, as_configured=True),
             "goals_after_idle_worker_killed_lean_said_so": await idle_worker_recovery(root, plain, 10, notified=True),
             "goals_right_after_idle_worker_killed": await idle_worker_recovery(root, plain, 10, notified=False),
+            "check_right_after_idle_worker_killed": await check_after_idle_worker_killed(root, plain, 20),
         }
 
 

@@ -16,10 +16,10 @@ import contextlib
 import dataclasses
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from leanclient.aio import (
     AsyncLeanLSPClient,
@@ -34,6 +34,7 @@ from ..core.types import Candidate, Outcome, Pos, SorryGoal, Span, Target, Verdi
 from ..settings import LeanSettings
 from .audit import allowed_axioms
 from .command import server_command
+from .liveness import ignore_stale_fatal_reports, reported_on, watching_worker, worker_died
 from .messages import relative_pos
 from .pool import ShadowPool, Slot
 from .shadow import ShadowText, header_key, shadow_for, slot_stem, sorry_positions
@@ -43,10 +44,7 @@ log = logging.getLogger(__name__)
 
 ClientFactory = Callable[[Path, LeanSettings], AsyncLeanLSPClient]
 MAX_POOLS = 3  # distinct import headers kept warm at once; the least recently used idle one goes
-FATAL_POLL_S = 0.05  # how often a pending request looks whether Lean has reported its worker dead
-MAX_RESTARTS = 2  # didChanges sent to restart a dead worker during one request, before it counts as crashed
 LOAD_ATTEMPTS = 3  # a worker found dead before it saw the text is replaced; a late report of it can cost one more
-T = TypeVar("T")
 
 
 class LeanStartError(RuntimeError):
@@ -151,14 +149,14 @@ class LeanChecker:
                     task.add_done_callback(self._closing.discard)
 
     async def _load(self, client: AsyncLeanLSPClient, slot: Slot, text: str) -> int:
-        if (slot.stale or slot.imports_changed or _worker_died(slot)) and slot.text is not None:
+        if (slot.stale or slot.imports_changed or worker_died(slot.doc)) and slot.text is not None:
             # ends a worker that may be stuck or has old imports; a dead one is started afresh by the didOpen
             await client.close_file(slot.path)
             slot.text = None
         slot.stale = False
         doc = await client.open(slot.path, text=text, wait=False, dependency_build_mode="once")
         doc.pinned = True  # slot documents are never evicted by leanclient's LRU
-        _ignore_stale_fatal_reports(doc)
+        ignore_stale_fatal_reports(doc)
         slot.text, slot.doc = text, doc
         return doc.version
 
@@ -199,7 +197,7 @@ class LeanChecker:
         for attempt in range(1, LOAD_ATTEMPTS + 1):
             version = await self._load(client, slot, text)
             try:
-                report = await _watching_worker(
+                report = await watching_worker(
                     client, slot.path, slot.doc, client.diagnostics(slot.path, fresh=True, timeout=budget + 1.0),
                     restart=False,
                 )
@@ -207,7 +205,7 @@ class LeanChecker:
                 # newer version, which is the one the report is for
                 return max(version, getattr(slot.doc, "version", version)), report
             except LeanWorkerCrashed:
-                if attempt == LOAD_ATTEMPTS or _reported_on(slot, version):
+                if attempt == LOAD_ATTEMPTS or reported_on(slot.doc, version):
                     raise
                 # Again: leanclient revives a worker that answered -32902 with a didChange (a newer version, so
                 # a late fatal report of the old one is ignored), one Lean reported dead is reopened by _load.
@@ -325,82 +323,16 @@ async def _close_quietly(client: AsyncLeanLSPClient) -> None:
 
 
 async def _goals_at(run: _Run, pos: Pos) -> list[str] | None:
-    res = await _watching_worker(
+    res = await watching_worker(
         run.client, run.path, run.doc, run.client.goal(run.path, pos.line, pos.col, fresh=False), restart=True
     )
     if res.status == "goals":
         return list(res.goals)
     if res.status == "complete":
         return []
-    term = await _watching_worker(
+    term = await watching_worker(
         run.client, run.path, run.doc, run.client.term_goal(run.path, pos.line, pos.col, fresh=False), restart=True
     )
     if isinstance(term, dict) and term.get("goal"):
         return [str(term["goal"])]
     return None
-
-
-def _worker_died(slot: Slot) -> bool:
-    """Lean reported the slot's worker dead: `$/lean/fileProgress` kind 2 (fatal), which leanclient records as
-    the document's ``fatal_error``. A worker killed while idle shows nothing else, and Lean queues requests to
-    it unanswered until a didChange, so the slot must be reopened, not reused."""
-    return bool(getattr(slot.doc, "fatal_error", False))
-
-
-async def _watching_worker(
-    client: AsyncLeanLSPClient, path: str, doc: Any, request: Awaitable[T], *, restart: bool
-) -> T:
-    """``request``'s answer, unless Lean reports the document's worker dead meanwhile. Requests pending when a
-    worker dies are answered -32902 (leanclient raises LeanWorkerCrashed), but one that reached the watchdog
-    after the death is queued unanswered until a didChange: without watching, it would wait out the budget.
-
-    ``restart=False`` (loading a check): LeanWorkerCrashed at once, and the caller decides whether the
-    candidate's elaboration was what died. ``restart=True`` (a goal query
-    on elaborated text): a same-text didChange starts a new worker, which answers the queued request for the
-    same text; if the report was late and the worker alive, the same-text change costs nothing."""
-    task = asyncio.ensure_future(request)
-    restarts = 0
-    try:
-        while not task.done():
-            if getattr(doc, "fatal_error", False):
-                if not restart or restarts == MAX_RESTARTS:
-                    raise LeanWorkerCrashed(f"Lean reported the file worker for {path} dead ({restarts} restarts)")
-                restarts += 1
-                log.info("Lean reported the worker for %s dead; restarting it", path)
-                await client.update(path, doc.text)  # clears fatal_error
-            await asyncio.wait({task}, timeout=FATAL_POLL_S)
-        return task.result()
-    finally:
-        if not task.done():
-            task.cancel()  # leanclient abandons the request ($/cancelRequest)
-            task.add_done_callback(_retrieve)
-
-
-def _ignore_stale_fatal_reports(doc: Any) -> None:
-    """leanclient keeps Lean's fatal fileProgress as a flag, whatever version it was about. A worker that died
-    while idle is often reported only after our didChange of a newer version reached the watchdog, which
-    then starts a new worker for it: that report (for the older version) must not mark the live worker
-    dead. So the document's progress intake drops the flag again for a report older than what we sent."""
-    intake = getattr(doc, "on_file_progress", None)
-    if not callable(intake) or getattr(intake, "_lean_copilot", False):
-        return
-
-    def on_file_progress(params: dict) -> None:
-        intake(params)
-        version = (params.get("textDocument") or {}).get("version")
-        if isinstance(version, int) and version < getattr(doc, "version", version):
-            doc.fatal_error = False
-
-    on_file_progress._lean_copilot = True  # type: ignore[attr-defined]
-    doc.on_file_progress = on_file_progress
-
-
-def _reported_on(slot: Slot, version: int) -> bool:
-    """Lean published diagnostics for ``version`` (its first report comes as soon as the worker starts on a
-    version), so the worker was elaborating this text when it died."""
-    return getattr(slot.doc, "diagnostics_version", None) == version
-
-
-def _retrieve(task: asyncio.Future[Any]) -> None:
-    if not task.cancelled():
-        task.exception()  # an abandoned request's error is nobody's business; don't log it as unretrieved
