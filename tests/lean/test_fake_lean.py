@@ -291,3 +291,18 @@ async def test_range_changes_and_utf16_columns(script_path):
         await wire.request("textDocument/waitForDiagnostics", {"uri": URI, "version": 2})
         (diag,) = [d for p in wire.published(URI, 2) for d in p["diagnostics"]]
         assert diag["range"]["start"] == {"line": 3, "character": 5}  # 2 + 2 (𝕜) + 1 (space)
+
+
+async def test_a_declaration_that_is_an_earlier_one_elaborates_like_it(script_path):
+    """`theorem c : type_of% @s := @t` (the checker's statement check): no message of its own and `t`'s
+    axioms, as in Lean, even under a rule that would fail any theorem; `sorryAx` when `t` had an error."""
+    write_script(script_path, Script(rules=[proved("simp", axioms=["propext"]), Rule(pattern="nope",
+                 diagnostics=[Diag("unknown tactic")])], default=Rule(unsolved=True)))
+    text = ("import Std\n\naxiom s : 1 = 1\n\ntheorem t : 1 = 1 := by\n  simp\n\n"
+            "theorem c : type_of% @s := @t\n\n#print axioms c\n\n"
+            "theorem u : 1 = 1 := by\n  nope\n\ntheorem d : type_of% @s := (@u)\n\n#print axioms d\n")
+    async with fake(script_path) as wire:
+        await wire.open(URI, text)
+        await wire.request("textDocument/waitForDiagnostics", {"uri": URI, "version": 1})
+        messages = [d["message"] for p in wire.published(URI, 1) for d in p["diagnostics"]]
+        assert messages == ["'c' depends on axioms: [propext]", "unknown tactic", "'d' depends on axioms: [sorryAx]"]
