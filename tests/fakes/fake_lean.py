@@ -51,6 +51,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from lean_docs import (
+    CAPABILITIES,
     REQUEST_CANCELLED,
     Doc,
     Finished,
@@ -58,6 +59,7 @@ from lean_docs import (
     audit_diagnostics,
     closed_file_error,
     crash_error,
+    goal_at,
     lsp_diagnostic,
     progress_spans,
     reusable,
@@ -72,33 +74,6 @@ __all__ = ["FakeLean", "Judge", "analyse", "offset_of"]  # tests/chaos reads doc
 METHOD_NOT_FOUND = -32601
 REFRESH_PERIOD_S = 0.5  # while a document elaborates, Lean asks the editor to refresh inlay hints this often
 SEMANTIC_EVERY = 4  # ... and semantic tokens every 4th time
-TERM = re.compile(r"[@\w.'?!]+")
-
-CAPABILITIES = {  # Lean 4.35's keys; the values the fake's clients read are Lean's too
-    "callHierarchyProvider": True,
-    "codeActionProvider": {"codeActionKinds": ["quickfix", "refactor", "source.organizeImports"],
-                           "resolveProvider": True, "workDoneProgress": False},
-    "colorProvider": {"workDoneProgress": False},
-    "completionProvider": {"resolveProvider": True, "triggerCharacters": ["."]},
-    "declarationProvider": True,
-    "definitionProvider": True,
-    "documentHighlightProvider": True,
-    "documentSymbolProvider": True,
-    "experimental": {"moduleHierarchyProvider": {}, "rpcProvider": {"highlightMatchesProvider": {},
-                                                                    "rpcWireFormat": "v1"}},
-    "foldingRangeProvider": True,
-    "hoverProvider": True,
-    "inlayHintProvider": {"resolveProvider": False, "workDoneProgress": False},
-    "referencesProvider": True,
-    "renameProvider": {"prepareProvider": True},
-    "semanticTokensProvider": {"full": True, "legend": {"tokenModifiers": [], "tokenTypes": []}, "range": True},
-    "signatureHelpProvider": {"triggerCharacters": [" "], "workDoneProgress": False},
-    "textDocumentSync": {"change": 2, "openClose": True, "save": {"includeText": True}, "willSave": False,
-                         "willSaveWaitUntil": False},
-    "typeDefinitionProvider": True,
-    "workspaceSymbolProvider": True,
-}
-
 
 class FakeLean:
     def __init__(self, script_path: Path, log_path: Path | None) -> None:
@@ -255,39 +230,13 @@ class FakeLean:
         elif doc.crashed or doc.busy or doc.done_version < doc.version:
             doc.queued.append(Pending(req_id, method, params))  # answered from the version being elaborated
         else:
-            self.reply(req_id, self.goal_at(doc, params["position"], term=method == "$/lean/plainTermGoal"))
+            self.reply(req_id, goal_at(doc, params["position"], term=method == "$/lean/plainTermGoal"))
 
     def on___lean_plainGoal(self, req_id: Any, params: dict[str, Any]) -> None:
         self._goal_request(req_id, "$/lean/plainGoal", params)
 
     def on___lean_plainTermGoal(self, req_id: Any, params: dict[str, Any]) -> None:
         self._goal_request(req_id, "$/lean/plainTermGoal", params)
-
-    def goal_at(self, doc: Doc, position: dict[str, int], term: bool) -> Any:
-        if doc.finished is None:
-            return None
-        text = doc.finished.text
-        off = offset_of(text, position)
-        for d, out in doc.finished.outcomes:
-            if d.body_start < 0 or not (d.body_start <= off <= d.end):
-                continue
-            body = text[d.body_start : d.end]
-            at_sorry = any(
-                d.body_start + m.start() <= off <= d.body_start + m.end() for m in re.finditer(r"\bsorry\b", body)
-            )
-            if term:
-                if d.by_span is None or at_sorry:
-                    goal = out.goals[0] if out.goals else ""
-                    return {"goal": goal, "range": lsp_range(text, *_term_span(text, off))}
-                return None
-            if d.by_span is None:
-                return None
-            if out.closed and not at_sorry and off >= d.end:
-                return {"goals": [], "rendered": "no goals"}
-            goals = out.goals
-            rendered = "\n---\n".join(f"```lean\n{g}\n```" for g in goals) or "no goals"
-            return {"goals": goals, "rendered": rendered}
-        return None
 
     # -- workers ---------------------------------------------------------------------------------
 
@@ -401,18 +350,7 @@ class FakeLean:
         queued, doc.queued = doc.queued, []
         for q in queued:
             if not q.cancelled:  # Lean never answers a goal request that was cancelled while it waited
-                self.reply(q.req_id, self.goal_at(doc, q.params["position"], term=q.method == "$/lean/plainTermGoal"))
-
-
-def _term_span(text: str, off: int) -> tuple[int, int]:
-    """The term under ``off``: what Lean's plainTermGoal range covers (a zero-width range off any word)."""
-    line_start = text.rfind("\n", 0, off) + 1
-    line_end = text.find("\n", off)
-    line = text[line_start : len(text) if line_end < 0 else line_end]
-    for m in TERM.finditer(line):
-        if m.start() <= off - line_start <= m.end():
-            return line_start + m.start(), line_start + m.end()
-    return off, off
+                self.reply(q.req_id, goal_at(doc, q.params["position"], term=q.method == "$/lean/plainTermGoal"))
 
 
 async def amain(args: argparse.Namespace) -> int:

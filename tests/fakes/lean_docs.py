@@ -5,6 +5,7 @@ on it, and what its elaboration sends, in the shapes real Lean 4.35 sends them (
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,13 +13,38 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # imported as tests.fakes.* or beside fake_lean.py
 from lean_judge import Outcome
-from lean_text import Command, Decl, lsp_range
+from lean_text import Command, Decl, lsp_range, offset_of, term_span
 
 WORKER_CRASHED = -32902
 CONTENT_MODIFIED = -32801
 REQUEST_CANCELLED = -32800
 FORMAT_WIDTH = 120  # Lean's pretty-printer width: a longer `#print axioms` list is printed one axiom per line
 UNKNOWN_IDENTIFIER = "lean.unknownIdentifier"
+
+CAPABILITIES = {  # Lean 4.35's keys; the values the fake's clients read are Lean's too
+    "callHierarchyProvider": True,
+    "codeActionProvider": {"codeActionKinds": ["quickfix", "refactor", "source.organizeImports"],
+                           "resolveProvider": True, "workDoneProgress": False},
+    "colorProvider": {"workDoneProgress": False},
+    "completionProvider": {"resolveProvider": True, "triggerCharacters": ["."]},
+    "declarationProvider": True,
+    "definitionProvider": True,
+    "documentHighlightProvider": True,
+    "documentSymbolProvider": True,
+    "experimental": {"moduleHierarchyProvider": {}, "rpcProvider": {"highlightMatchesProvider": {},
+                                                                    "rpcWireFormat": "v1"}},
+    "foldingRangeProvider": True,
+    "hoverProvider": True,
+    "inlayHintProvider": {"resolveProvider": False, "workDoneProgress": False},
+    "referencesProvider": True,
+    "renameProvider": {"prepareProvider": True},
+    "semanticTokensProvider": {"full": True, "legend": {"tokenModifiers": [], "tokenTypes": []}, "range": True},
+    "signatureHelpProvider": {"triggerCharacters": [" "], "workDoneProgress": False},
+    "textDocumentSync": {"change": 2, "openClose": True, "save": {"includeText": True}, "willSave": False,
+                         "willSaveWaitUntil": False},
+    "typeDefinitionProvider": True,
+    "workspaceSymbolProvider": True,
+}
 
 
 @dataclass
@@ -154,3 +180,31 @@ def audit_diagnostics(
     x = {"start": cmd.start, "end": cmd.start + len("#print"), "severity": 3,
          "message": axioms_message(name, out.axioms, quote)}
     return [lsp_diagnostic(text, x)]
+
+
+def goal_at(doc: Doc, position: dict[str, int], term: bool) -> Any:
+    """`$/lean/plainGoal` / `$/lean/plainTermGoal` from the last finished version."""
+    if doc.finished is None:
+        return None
+    text = doc.finished.text
+    off = offset_of(text, position)
+    for d, out in doc.finished.outcomes:
+        if d.body_start < 0 or not (d.body_start <= off <= d.end):
+            continue
+        body = text[d.body_start : d.end]
+        at_sorry = any(
+            d.body_start + m.start() <= off <= d.body_start + m.end() for m in re.finditer(r"\bsorry\b", body)
+        )
+        if term:
+            if d.by_span is None or at_sorry:
+                goal = out.goals[0] if out.goals else ""
+                return {"goal": goal, "range": lsp_range(text, *term_span(text, off))}
+            return None
+        if d.by_span is None:
+            return None
+        if out.closed and not at_sorry and off >= d.end:
+            return {"goals": [], "rendered": "no goals"}
+        goals = out.goals
+        rendered = "\n---\n".join(f"```lean\n{g}\n```" for g in goals) or "no goals"
+        return {"goals": goals, "rendered": rendered}
+    return None

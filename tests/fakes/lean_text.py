@@ -249,3 +249,15 @@ def field_notation(term: str, hyps: list[str]) -> str:
     return term
 
 
+TERM = re.compile(r"[@\w.'?!]+")
+
+
+def term_span(text: str, off: int) -> tuple[int, int]:
+    """The term under ``off``: what Lean's plainTermGoal range covers (a zero-width range off any word)."""
+    line_start = text.rfind("\n", 0, off) + 1
+    line_end = text.find("\n", off)
+    line = text[line_start : len(text) if line_end < 0 else line_end]
+    for m in TERM.finditer(line):
+        if m.start() <= off - line_start <= m.end():
+            return line_start + m.start(), line_start + m.end()
+    return off, off
