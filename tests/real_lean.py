@@ -19,6 +19,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
+
 REPO = Path(__file__).resolve().parents[1]
 CACHE = REPO / ".real-lean"
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "prelude_project"
@@ -96,3 +98,36 @@ def make_prelude_project(root: Path, files: dict[str, str] | None = None) -> Pat
 def prelude_file(*declarations: str) -> str:
     """The fixture's base declarations followed by ``declarations``, one blank line apart."""
     return PRELUDE_BASE.rstrip("\n") + "\n\n" + "\n\n".join(d.strip("\n") for d in declarations) + "\n"
+
+
+def numeral(n: int) -> str:
+    """`N.s (N.s … N.z)`: the fixture's unary ``n``."""
+    text = "N.z"
+    for _ in range(n):
+        text = f"(N.s {text})"
+    return text
+
+
+def slow_statement(n: int) -> str:
+    """A statement `Eq.refl` proves in ~2^n reductions (tests/fixtures: `N.spin`); n = 16 takes about 2 s here."""
+    return f"Eq (N.spin {numeral(n)} Path.e) Bool.false"
+
+
+def lean_processes(kind: str) -> list[psutil.Process]:
+    """This process's descendants running the real `lean` with ``kind`` ("--server": a watchdog, "--worker": a
+    file worker, whose last argument is its document's URI)."""
+    found = []
+    for proc in psutil.Process().children(recursive=True):
+        try:
+            cmd = proc.cmdline()
+        except psutil.Error:
+            continue
+        if cmd and Path(cmd[0]).name == "lean" and kind in cmd[1:]:
+            found.append(proc)
+    return found
+
+
+def worker_for(uri_part: str) -> psutil.Process:
+    """The one live file worker whose document URI contains ``uri_part``."""
+    (worker,) = [p for p in lean_processes("--worker") if uri_part in p.cmdline()[-1]]
+    return worker

@@ -4,7 +4,9 @@ Every check runs in a virtual shadow document (the user's files are never writte
 per import header, each slot one Lean worker that keeps its imports loaded, checks in parallel across
 slots. Failures of the machinery are verdicts, never hangs: a slow check is TIMEOUT, a dead worker is
 CRASHED (leanclient revives it on the next didChange), a dead server is CRASHED and the client is
-started afresh on the next call. Cancelling a check gives its slot back.
+started afresh on the next call. A worker that died while idle is noticed from Lean's fatal fileProgress
+(Lean would queue requests to it unanswered until a didChange) and its slot reopened. Cancelling a check
+gives its slot back.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from leanclient.aio import (
     AsyncLeanLSPClient,
@@ -31,6 +34,7 @@ from ..core.types import Candidate, Outcome, Pos, SorryGoal, Span, Target, Verdi
 from ..settings import LeanSettings
 from .audit import allowed_axioms
 from .command import server_command
+from .liveness import ignore_stale_fatal_reports, reported_on, watching_worker, worker_died
 from .messages import relative_pos
 from .pool import ShadowPool, Slot
 from .shadow import ShadowText, header_key, shadow_for, slot_stem, sorry_positions
@@ -40,6 +44,7 @@ log = logging.getLogger(__name__)
 
 ClientFactory = Callable[[Path, LeanSettings], AsyncLeanLSPClient]
 MAX_POOLS = 3  # distinct import headers kept warm at once; the least recently used idle one goes
+LOAD_ATTEMPTS = 3  # a worker found dead before it saw the text is replaced; a late report of it can cost one more
 
 
 class LeanStartError(RuntimeError):
@@ -62,6 +67,7 @@ class _Run:
     client: AsyncLeanLSPClient
     path: str
     items: list[dict]
+    doc: Any = None  # leanclient's DocState of the slot (its fatal_error flag is watched)
 
 
 class LeanChecker:
@@ -143,12 +149,14 @@ class LeanChecker:
                     task.add_done_callback(self._closing.discard)
 
     async def _load(self, client: AsyncLeanLSPClient, slot: Slot, text: str) -> int:
-        if (slot.stale or slot.imports_changed) and slot.text is not None:
-            await client.close_file(slot.path)  # ends a worker that may be stuck, or that has old imports
+        if (slot.stale or slot.imports_changed or worker_died(slot.doc)) and slot.text is not None:
+            # ends a worker that may be stuck or has old imports; a dead one is started afresh by the didOpen
+            await client.close_file(slot.path)
             slot.text = None
         slot.stale = False
         doc = await client.open(slot.path, text=text, wait=False, dependency_build_mode="once")
         doc.pinned = True  # slot documents are never evicted by leanclient's LRU
+        ignore_stale_fatal_reports(doc)
         slot.text, slot.doc = text, doc
         return doc.version
 
@@ -165,16 +173,44 @@ class LeanChecker:
         try:
             try:
                 async with asyncio.timeout(budget):
-                    version = await self._load(client, slot, text)
-                    report: DiagnosticsReport = await client.diagnostics(slot.path, fresh=True, timeout=budget + 1.0)
+                    version, report = await self._load_and_wait(client, slot, text, budget)
             except (TimeoutError, LeanRequestTimeout):
                 slot.stale = True
                 raise
             # No publish for this version at all means no diagnostics (what leanclient holds is older).
             items = report.items if report.version == version else []
-            yield _Run(client, slot.path, items)
+            try:
+                yield _Run(client, slot.path, items, slot.doc)
+            except (TimeoutError, LeanRequestTimeout):
+                slot.stale = True  # a worker that did not answer a query in time may still be busy
+                raise
         finally:
             pool.release(slot)
+
+    async def _load_and_wait(
+        self, client: AsyncLeanLSPClient, slot: Slot, text: str, budget: float
+    ) -> tuple[int, DiagnosticsReport]:
+        """Load ``text`` into ``slot`` and wait until Lean has elaborated it. A worker that died before Lean
+        reported anything on this version never saw the text (it died idle: Lean answers the next request
+        -32902, or reports it dead late), so that is not the candidate's doing: the slot is reopened and asked
+        again. A worker that died elaborating the text is the candidate's crash, and raises."""
+        for attempt in range(1, LOAD_ATTEMPTS + 1):
+            version = await self._load(client, slot, text)
+            try:
+                report = await watching_worker(
+                    client, slot.path, slot.doc, client.diagnostics(slot.path, fresh=True, timeout=budget + 1.0),
+                    restart=False,
+                )
+                # leanclient's barrier revives a worker that had crashed with a didChange: the same text, as a
+                # newer version, which is the one the report is for
+                return max(version, getattr(slot.doc, "version", version)), report
+            except LeanWorkerCrashed:
+                if attempt == LOAD_ATTEMPTS or reported_on(slot.doc, version):
+                    raise
+                # Again: leanclient revives a worker that answered -32902 with a didChange (a newer version, so
+                # a late fatal report of the old one is ignored), one Lean reported dead is reopened by _load.
+                log.info("the Lean worker for %s had died before it saw the text; asking a new one", slot.path)
+        raise AssertionError("unreachable")
 
     # -- Checker -----------------------------------------------------------------------------
 
@@ -217,7 +253,7 @@ class LeanChecker:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(budget):
                 for pos in sorry_positions(shadow):
-                    goals = await _goals_at(run.client, run.path, pos)
+                    goals = await _goals_at(run, pos)
                     if goals:
                         rel = relative_pos(pos, shadow.origin)
                         end = Pos(rel.line, rel.col + len("sorry"))
@@ -228,17 +264,27 @@ class LeanChecker:
 
     async def goals_at(self, path: Path, text: str, pos: Pos) -> list[str] | None:
         """Goals at ``pos`` in a shadow copy of ``text``. None also when Lean could not answer (timeout,
-        crash): callers treat an unknown goal like no goal."""
+        crash): callers treat an unknown goal like no goal. A worker that died under the request (killed
+        while idle, before Lean told us) is reopened and asked once more."""
         budget = self.settings.check_timeout_s
         try:
             client = await self._ensure_client()
-            async with self._elaborated(client, text, budget) as run, asyncio.timeout(budget):
-                return await _goals_at(run.client, run.path, pos)
+            try:
+                return await self._goals_in_slot(client, text, pos, budget)
+            except LeanWorkerCrashed as exc:
+                log.info("goals_at %s:%s: %s; asking a fresh worker", path, pos, exc)
+                return await self._goals_in_slot(client, text, pos, budget)
         except LeanTransportError:
             await self._forget_dead_client()
         except (TimeoutError, LeanClientError, LeanStartError) as exc:
             log.warning("goals_at %s:%s: %s", path, pos, exc)
         return None
+
+    async def _goals_in_slot(
+        self, client: AsyncLeanLSPClient, text: str, pos: Pos, budget: float
+    ) -> list[str] | None:
+        async with self._elaborated(client, text, budget) as run, asyncio.timeout(budget):
+            return await _goals_at(run, pos)
 
     async def check_document(
         self,
@@ -276,13 +322,17 @@ async def _close_quietly(client: AsyncLeanLSPClient) -> None:
         await client.close()
 
 
-async def _goals_at(client: AsyncLeanLSPClient, path: str, pos: Pos) -> list[str] | None:
-    res = await client.goal(path, pos.line, pos.col, fresh=False)
+async def _goals_at(run: _Run, pos: Pos) -> list[str] | None:
+    res = await watching_worker(
+        run.client, run.path, run.doc, run.client.goal(run.path, pos.line, pos.col, fresh=False), restart=True
+    )
     if res.status == "goals":
         return list(res.goals)
     if res.status == "complete":
         return []
-    term = await client.term_goal(path, pos.line, pos.col, fresh=False)
+    term = await watching_worker(
+        run.client, run.path, run.doc, run.client.term_goal(run.path, pos.line, pos.col, fresh=False), restart=True
+    )
     if isinstance(term, dict) and term.get("goal"):
         return [str(term["goal"])]
     return None

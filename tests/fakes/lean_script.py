@@ -15,19 +15,26 @@ of every document, prefix declarations included):
 3. No rule matched and the body holds ``sorry``: warning ``declaration uses 'sorry'`` at the name.
 4. Otherwise ``default`` applies to the kinds in ``default_kinds`` (theorem/lemma/example); any other
    declaration (a `def` in the user's prefix, ...) elaborates cleanly.
+Before all of these, a declaration whose whole proof is an earlier declaration of the document (`:= @foo`,
+the checker's statement check) elaborates like that one: no message, its axioms (unless a rule names it).
+Commands before the first change of a new version are not judged again: Lean reuses them (while the
+script file is unchanged).
 
 What a rule does (all fields optional; an empty rule means "elaborates cleanly, proved"):
 - ``diagnostics``: list of ``Diag`` placed at an anchor: ``match`` (the regex match; falls back to
   ``name`` when the rule has no pattern), ``name`` (declaration name), ``keyword``, ``by`` (the `by`
-  token, else the body start), ``body``, ``decl`` (the whole command).
+  token, else the body start), ``body``, ``decl`` (the whole command); ``code`` as Lean would send it
+  (``"lean.unknownIdentifier"`` for unknown identifiers).
 - ``unsolved``: add Lean's ``unsolved goals`` error (leanTag 1) at ``by`` listing ``goals``.
 - ``goals``: goals left (for ``unsolved`` and for ``$/lean/plainGoal`` inside the body);
   default: the declaration's goal (``goals`` section below, else derived from its binders and type).
 - ``axioms``: what ``#print axioms`` prints for it; default ``[]``, or ``["sorryAx"]`` when the
   declaration had an error or a `sorry`. ``no_audit``: ``#print axioms`` for it answers nothing at all.
 - ``delay_s``: extra elaboration latency; ``hang``: this version never finishes (a newer didChange or
-  didClose ends it); ``crash``: the worker crashes (pending and later requests for the document get
-  error -32902 until the next didChange restarts it); ``exit_server``: the whole server process exits.
+  didClose ends it); ``crash``: the worker crashes, as Lean's does (pending requests get -32902, a
+  fatal ``$/lean/fileProgress``, no diagnostic; later requests wait unanswered until a didChange starts a
+  new worker); ``exit_server``: the whole server process exits. SIGUSR1 to the fake kills every worker
+  at once, busy or idle (an idle one shows only the fatal progress).
 - ``stderr``: a line the fake writes to stderr when the rule fires.
 A `sorry` in a body whose rule logged no error still adds the `sorry` warning, as Lean does.
 
@@ -35,7 +42,8 @@ Top level: ``delay_s`` (base latency per declaration), ``header_delay_s`` (impor
 once per worker: on didOpen, after a crash, or when the import header changes), ``goals`` (declaration
 name or full name -> pretty-printed goal), ``incremental`` (false: behave like Lean < 4.32 and always
 send full replacement lists even when the client declared ``incrementalDiagnosticSupport``),
-``audit_quote`` (``'`` or ``` ` ```, how `#print axioms` quotes the name), ``try_this``.
+``audit_quote`` (``'`` or ``` ` ```, how `#print axioms` quotes the name; Lean 4.35 uses ``'``), ``try_this``.
+``#print axioms`` lists a rule's ``axioms`` in Lean's order and wraps a list longer than a line.
 """
 
 from __future__ import annotations
@@ -57,6 +65,7 @@ class Diag:
     lean_tags: list[int] = field(default_factory=list)
     at: str = "match"  # match | name | keyword | by | body | decl
     length: int | None = None  # characters from the anchor's start; default: the whole anchor
+    code: str | None = None  # Lean's diagnostic code, e.g. "lean.unknownIdentifier"
 
 
 @dataclass

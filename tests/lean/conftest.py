@@ -1,5 +1,6 @@
-"""Fixtures for the checker tests: a throwaway Lake-looking project, the scripted fake Lean server, and
-Target objects built straight from text (no dependency on core/targets.py)."""
+"""Fixtures for the checker tests: a throwaway Lake-looking project, the scripted fake Lean server, checkers
+on the real prelude Lean (tests/real_lean.py), and Target objects built straight from text (no dependency on
+core/targets.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from lean_copilot_py.lean import LeanChecker
 from lean_copilot_py.settings import LeanSettings
 from tests.fakes.lake_project import make_lake_project
 from tests.fakes.lean_script import Script, fake_lean_command, write_script
+from tests.real_lean import RealLean
 
 
 @pytest.fixture
@@ -46,6 +48,26 @@ async def make_checker(project: Path, script_path: Path, log_path: Path) -> Asyn
         settings.setdefault("startup_timeout_s", 20.0)
         lean = LeanSettings(server_command=fake_lean_command(script_path, log_path), **settings)
         checker = LeanChecker(project, lean)
+        made.append(checker)
+        return checker
+
+    yield make
+    for checker in made:
+        await checker.aclose()
+
+
+MakeRealChecker = Callable[..., LeanChecker]
+
+
+@pytest.fixture
+async def make_real_checker(real_lean: RealLean, prelude_project: Path) -> AsyncIterator[MakeRealChecker]:
+    """``make_real_checker(**lean_settings)``: a LeanChecker on a fresh prelude project, `lean --server`."""
+    made: list[LeanChecker] = []
+
+    def make(**settings: Any) -> LeanChecker:
+        settings.setdefault("check_timeout_s", 30.0)
+        settings.setdefault("startup_timeout_s", 60.0)
+        checker = LeanChecker(prelude_project, LeanSettings(server_command=real_lean.server_command(), **settings))
         made.append(checker)
         return checker
 

@@ -4,8 +4,12 @@ slots; plus goals_at and whole-document checks."""
 from __future__ import annotations
 
 import asyncio
+import signal
 import time
 from pathlib import Path
+
+import psutil
+import pytest
 
 from lean_copilot_py.core.types import Candidate, Outcome, Pos
 from lean_copilot_py.lean import LeanChecker
@@ -130,6 +134,23 @@ async def test_goals_at(make_checker):
     goals = await checker.goals_at(Path("Proj/G.lean"), text, Pos(4, 3))
     assert goals == ["a b : Nat\nh : a = b\n⊢ b = a"]
     assert await checker.goals_at(Path("Proj/G.lean"), text, Pos(0, 2)) is None  # not in a proof
+
+
+@pytest.mark.parametrize("notified", [True, False], ids=["after-lean-said-so", "before-lean-said-so"])
+async def test_goals_after_the_idle_worker_was_killed(make_checker, script_path, notified):
+    """SIGUSR1 kills the fake's workers as the OS kills Lean's: an idle one shows only a fatal fileProgress and
+    requests to it wait for a didChange (tests/lean/test_real_faults.py does this to the real Lean). Without
+    noticing, goals_at waited the whole check_timeout_s and answered None."""
+    text = "import Std\n\ntheorem g (a b : Nat) (h : a = b) : b = a := by\n  skip\n  sorry\n"
+    checker = await make_checker(Script(rules=[unsolved_rule()]), slots=1, check_timeout_s=20)
+    goal = ["a b : Nat\nh : a = b\n⊢ b = a"]
+    assert await checker.goals_at(Path("Proj/G.lean"), text, Pos(4, 3)) == goal
+    (fake,) = [p for p in psutil.Process().children(recursive=True) if str(script_path) in p.cmdline()]
+    for _ in range(2):
+        fake.send_signal(signal.SIGUSR1)
+        if notified:
+            await asyncio.sleep(0.3)
+        assert await checker.goals_at(Path("Proj/G.lean"), text, Pos(4, 3)) == goal
 
 
 def unsolved_rule() -> Rule:

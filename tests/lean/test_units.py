@@ -1,10 +1,8 @@
-"""The checker's pure parts: audit parsing and judging, message reading, shadow layout, slot pool,
-server command."""
+"""The checker's pure parts: audit parsing and judging, message reading, shadow layout, slot pool."""
 
 from __future__ import annotations
 
 import asyncio
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,7 +11,6 @@ from hypothesis import strategies as st
 
 from lean_copilot_py.core.types import Candidate, Pos, Severity, TargetKind
 from lean_copilot_py.lean.audit import AuditResult, allowed_axioms, judge_axioms, parse_axioms_answer
-from lean_copilot_py.lean.command import server_command
 from lean_copilot_py.lean.messages import goals_from_unsolved, is_unsolved_goals, relative_pos, to_message
 from lean_copilot_py.lean.pool import ShadowPool
 from lean_copilot_py.lean.shadow import header_key, import_header, shadow_for, sorry_positions
@@ -177,16 +174,6 @@ async def test_pool_waits_and_survives_cancelled_waiters():
     assert pool.busy == 1
     pool.release(slot)
     assert pool.idle
-
-
-def test_server_command():
-    assert server_command(LeanSettings()) == ["lake", "serve", "--", "-Dserver.reportDelayMs=0"]
-    assert server_command(LeanSettings(server_command=["x", "y"])) == ["x", "y"]
-    limited = server_command(LeanSettings(server_command=["x"], memory_limit_mb=1024))
-    if shutil.which("prlimit"):
-        assert limited[1:] == [f"--as={1024 * 1024 * 1024}", "--", "x"]
-    else:
-        assert limited == ["x"]
 
 
 async def test_a_slot_whose_imports_were_rebuilt_is_reopened_even_for_the_same_text(tmp_path) -> None:
