@@ -48,6 +48,11 @@ class Case:
 
 
 PROVE = Case(LEAN_FILE, SORRY_LINE, SORRY_CHARACTER)
+FILL_SORRY = Case("OneSorry.lean", 2, 2)
+EXPECTED_FILLED_SORRY = """/-- The Quick Fix that fills one hole: the cursor goes on it. -/
+theorem add_swap_again (a b : Nat) : a + b = b + a := by
+  omega
+"""
 # Two sorries; lean_script.json lets `omega` prove both.
 FILL_ALL = Case("Sorries.lean", 2, 2)
 EXPECTED_FILLED_ALL = """/-- Two sorries for "Fill all sorries in this file". -/
