@@ -73,12 +73,26 @@ def run_checks(path: Path, settings: Settings | None = None) -> list[Check]:
     elif model.backend == "vllm":
         checks.append(Check("vllm", probe.vllm_installed(), "vllm is installed" if probe.vllm_installed()
                             else "model.backend is \"vllm\" but vllm is not installed",
-                            "pip install 'lean-copilot-py[gpu]'"))
+                            "in the lean-copilot-py checkout: pip install -e '.[gpu]'"))
         gpu = probe.nvidia_gpu_visible()
         checks.append(Check("gpu", gpu, "an NVIDIA GPU is visible" if gpu else "no NVIDIA GPU visible (nvidia-smi)",
                             "vLLM needs a CUDA GPU; or point model.endpoint at a remote server with"
                             " model.backend = \"openai\""))
+    if model.backend != "none":
+        checks.append(tokenizer_check(settings))
     return checks
+
+
+def tokenizer_check(settings: Settings) -> Check:
+    """Where the tokenizer comes from, and so whether continuations can go as token ids."""
+    from .models.tokenizer_source import tokenizer_source
+
+    src = tokenizer_source(settings)
+    if src.where == "unknown":
+        return Check("tokenizer", False, src.detail, src.fix, required=False)
+    how = ("token-id continuations (prefix-cache hits)" if src.token_ids
+           else "text continuations (fewer prefix-cache hits; the prompt format may not be the model's own)")
+    return Check("tokenizer", src.token_ids, f"{src.detail}; {how}", src.fix, required=False)
 
 
 def print_checks(checks: list[Check], out: TextIO) -> None:

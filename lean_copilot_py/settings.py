@@ -92,6 +92,8 @@ class SearchSettings(_Section):
     automation: list[str] = ["rfl", "decide", "simp", "omega", "grind", "exact?", "apply?"]
     cache: bool = True
     concurrency: int = Field(2, ge=1)  # batch mode: searches running at once
+    max_helpers: int = Field(8, ge=0, le=1000)  # helper lemmas a model's proof may bring (written to the file)
+    max_helper_chars: int = Field(20000, ge=0)  # their total length
 
 
 class LeanSettings(_Section):
@@ -127,7 +129,7 @@ class KiminaSettings(_Section):
     enabled: bool = False
     url: str = "http://127.0.0.1:12332"  # base URL; requests go to <url>/api/check
     api_key: str | None = None  # sent as `Authorization: Bearer <key>` when set
-    retries: int = Field(2, ge=0)  # on 429 (no free REPL), 5xx and connection errors, with backoff
+    retries: int = Field(2, ge=0)  # no free REPL, a REPL that died, 429/5xx, connection errors; with backoff
 
 
 class TrustSettings(_Section):

@@ -17,6 +17,12 @@ if [ -x tests/e2e/install.sh ] && { [ "${CI:-}" = "true" ] || [ "${LEAN_COPILOT_
   e2e_pid=$!
 fi
 
+# The real Kimina server's tests generate its Prisma client with the Prisma CLI, a Node.js program
+# (tests/kimina_server.py). This kind of machine ships Node.js; a CI machine without it gets Debian's.
+if [ "${CI:-}" = "true" ] && ! command -v node >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null
+fi
+
 PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv

@@ -18,6 +18,8 @@ _IM_START, _IM_END = "<|im_start|>", "<|im_end|>"
 
 
 class CharTokenizer:
+    exact_ids = True
+
     def __init__(self) -> None:
         ensure_fakes()
         from tests.fakes.fake_openai import SPECIALS

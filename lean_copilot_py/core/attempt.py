@@ -57,6 +57,7 @@ def refusal_verdict(reason: str, text: str = "", offsets: Sequence[tuple[int, st
 def screen_candidate(candidate: Candidate, *, strict: bool, allow_native_decide: bool = False) -> Verdict | None:
     """None when admissible; a REFUSED verdict naming every finding otherwise."""
     from .screen import screen
+    from .structure import structure_findings
 
     text = candidate_text(candidate)
     findings = screen(
@@ -65,17 +66,21 @@ def screen_candidate(candidate: Candidate, *, strict: bool, allow_native_decide:
         allow_search_tactics=not strict,
         allow_native_decide=allow_native_decide,
     )
+    # Nothing but the proof and private helper theorems may reach the user's file.
+    findings += structure_findings(candidate.helpers, candidate.proof, proof_offset=len(text) - len(candidate.proof))
     if not findings:
         return None
     reason = "; ".join(f.message for f in findings)
     return refusal_verdict(f"refused: {reason}", text, [(f.offset, f.message) for f in findings])
 
 
-def pin_code(target: Target, code: str, origin: str) -> Candidate | Verdict:
+def pin_code(
+    target: Target, code: str, origin: str, *, max_helpers: int = 8, max_helper_chars: int = 20000
+) -> Candidate | Verdict:
     """The model's Lean code as a candidate under the target's original statement, or a REFUSED verdict."""
     from .pinning import pin
 
-    result = pin(target, code)
+    result = pin(target, code, max_helpers=max_helpers, max_helper_chars=max_helper_chars)
     if result.candidate is None:
         reason = result.refused or "the code does not contain the target declaration"
         return refusal_verdict(reason, code)
@@ -139,6 +144,8 @@ class AttemptConfig:
     temperature: float | None = None
     top_p: float | None = None
     allow_native_decide: bool = False
+    max_helpers: int = 8
+    max_helper_chars: int = 20000
 
     @classmethod
     def from_settings(cls, search: SearchSettings, *, allow_native_decide: bool = False) -> AttemptConfig:
@@ -149,6 +156,8 @@ class AttemptConfig:
             temperature=search.temperature,
             top_p=search.top_p,
             allow_native_decide=allow_native_decide,
+            max_helpers=search.max_helpers,
+            max_helper_chars=search.max_helper_chars,
         )
 
 
@@ -200,10 +209,13 @@ class Attempt:
     async def _loop(self) -> None:
         tok: Tokenizer = self.generator.tokenizer
         family, cfg, res = self.family, self.config, self.result
-        prompt = family.initial_prompt(self.problem, tok)
+        # Tokenizer work (and the family methods that use it) may block, e.g. on the model server's /tokenize:
+        # always off the event loop.
+        off_loop = asyncio.to_thread
+        prompt = await off_loop(family.initial_prompt, self.problem, tok)
         text = prompt
-        ids: list[int] | None = list(tok.encode(prompt))
-        base = family.sampling(tok)
+        ids: list[int] | None = list(await off_loop(tok.encode, prompt)) if tok.exact_ids else None
+        base = await off_loop(family.sampling, tok)
         base = replace(
             base,
             temperature=cfg.temperature if cfg.temperature is not None else base.temperature,
@@ -215,7 +227,7 @@ class Attempt:
             if cfg.max_turns and turn_no >= cfg.max_turns:
                 res.reason = f"turn limit ({cfg.max_turns}) reached"
                 return
-            used = len(ids) if ids is not None else len(tok.encode(text))
+            used = len(ids) if ids is not None else len(await off_loop(tok.encode, text))
             remaining = cfg.context_tokens - used
             if remaining <= 0:
                 res.reason = f"token budget ({cfg.context_tokens}) exhausted"
@@ -235,9 +247,9 @@ class Attempt:
                 res.reason = rec.note
                 return
             res.produced_output = True
-            output, out_ids = _with_stop_text(output, out_ids, stop_reason, tok)
+            output, out_ids = await off_loop(_with_stop_text, output, out_ids, stop_reason, tok)
             rec.output = output
-            rec.completion_tokens = len(out_ids) if out_ids else len(tok.encode(output))
+            rec.completion_tokens = len(out_ids) if out_ids else len(await off_loop(tok.encode, output))
             rec.finish_reason = finish.value if finish else ""
 
             if finish is FinishReason.STOP and family.uses_feedback and self._closed_sketch(output, stop_reason, tok):
@@ -245,11 +257,11 @@ class Attempt:
                 verdict = await self._check_sketch(rec, turn_no)
                 if res.proof is not None:
                     return
-                feedback = family.render_feedback(verdict, verdict.elapsed, turn_no)
+                feedback = await off_loop(family.render_feedback, verdict, verdict.elapsed, turn_no)
                 rec.feedback = feedback
                 # Continue from the same ids (prefix-cache hits); fall back to text when ids are missing.
                 if ids is not None and out_ids:
-                    ids = ids + list(out_ids) + list(tok.encode(feedback))
+                    ids = ids + list(out_ids) + list(await off_loop(tok.encode, feedback))
                 else:
                     ids = None
                 text = text + output + feedback
@@ -356,7 +368,8 @@ class Attempt:
 
     async def _pin_screen_check(self, code: str, origin: str, *, strict: bool, rec: TurnRecord) -> Verdict:
         self._last_candidate = None
-        pinned = pin_code(self.target, code, origin)
+        cfg = self.config
+        pinned = pin_code(self.target, code, origin, max_helpers=cfg.max_helpers, max_helper_chars=cfg.max_helper_chars)
         if isinstance(pinned, Verdict):
             return pinned
         refused = screen_candidate(pinned, strict=strict, allow_native_decide=self.config.allow_native_decide)

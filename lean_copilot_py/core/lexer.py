@@ -1,9 +1,17 @@
 """A lossless tokenizer for Lean 4 source, following the lexical rules of
-``leanprover/lean4: src/Lean/Parser/Basic.lean`` (identifiers, nested comments, strings, raw strings, chars,
-numbers) closely enough that screening can trust it: anything Lean reads as code we read as code.
+``leanprover/lean4: src/Lean/Parser/Basic.lean`` (`whitespace`, `finishCommentBlock`, `tokenFnAux`,
+`strLitFnAux`, `quotedCharCoreFn`, `stringGapFn`, `charLitFnAux`, `rawStrLitFnAux`, `numberFnAux`,
+`identFnAux`), closely enough that screening can trust it: anything Lean reads as code we read as code.
 
 Tokens tile the input: ``"".join(t.text for t in tokenize(s)) == s`` for every ``s``, and offsets are
-code-point offsets. The lexer never raises; malformed input yields tokens carrying ``error``.
+code-point offsets. The lexer never raises; malformed input yields tokens carrying ``error`` and
+``error_at``, the offset where Lean reports that error (Lean's parse-error recovery resumes reading
+there, so screening must read on from it too: see :mod:`.recovery`).
+
+Strings are lexed as plain string literals, which is what Lean's tokenizer does. Whether a literal is an
+*interpolated* string depends on the syntax around it (`s!`, `m!`, `dbg_trace`, `throwError`, any
+user syntax using `interpolatedStr`), which no list can know; :mod:`.interpolation` gives the other
+reading, and :mod:`.recovery` requires both to agree.
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ class Kind(enum.StrEnum):
     KEYWORD = "keyword"  # an identifier-shaped token Lean reserves (`theorem`, `by`, `sorry`, ...)
     COMMAND = "command"  # `#eval`, `#check`, `#print`, ...
     NUMBER = "number"
-    STRING = "string"  # "...", r#"..."#, and the pieces of an interpolated string
+    STRING = "string"  # "...", r#"..."#
     CHAR = "char"
     NAME_LIT = "name_lit"  # `` `foo `` / ``` ``foo ```
     ATTR_OPEN = "attr_open"  # `@[`
@@ -41,7 +49,8 @@ class Token(NamedTuple):
     start: int  # code-point offset, inclusive
     end: int  # exclusive
     text: str
-    error: str = ""  # non-empty: Lean would reject this (unterminated comment/string, bad char literal, ...)
+    error: str = ""  # non-empty: Lean would reject this (unterminated comment/string, bad escape, ...)
+    error_at: int = -1  # where Lean reports ``error`` (-1: at ``start``)
 
     @property
     def trivia(self) -> bool:
@@ -51,6 +60,10 @@ class Token(NamedTuple):
     def name(self) -> str:
         """For identifiers: the name with `«»` escapes removed (`«a.b».c` -> `a.b.c`)."""
         return self.text.replace("«", "").replace("»", "") if "«" in self.text else self.text
+
+    @property
+    def error_pos(self) -> int:
+        return self.error_at if self.error_at >= 0 else self.start
 
 
 KEYWORDS = frozenset(
@@ -64,7 +77,8 @@ KEYWORDS = frozenset(
     """.split()
 )
 
-# Lean's `isLetterLike` (plus the Latin-1/Latin Extended-A letters newer Lean accepts) and `isSubScriptAlnum`.
+# Lean's `isLetterLike` (Init/Meta/Defs.lean, with the Latin-1 / Latin Extended-A letters of Lean 4.35)
+# and `isSubScriptAlnum`.
 _LETTER = (
     "A-Za-z_\u03b1-\u03ba\u03bc-\u03c9\u0391-\u039f\u03a1\u03a2\u03a4-\u03a9\u03ca-\u03fb\u1f00-\u1ffe"
     "\u2100-\u214f\U0001d49c-\U0001d59f\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff\u0100-\u017f"
@@ -101,6 +115,7 @@ _SYMBOLS = [
     "$(",
     "`(",
     "``(",
+    "''",  # Lean reads `'` followed by `'` as a token, never as a character literal
 ]
 
 _MASTER = re.compile(
@@ -109,8 +124,8 @@ _MASTER = re.compile(
     r"|(?P<block>/-)"
     r"|(?P<str>\")"
     r"|(?P<raw>r#*\")"
-    r"|(?P<char>'(?:\\(?:x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|[\\\"'rnt])|[^\\'])')"
-    r"|(?P<num>0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO][0-7_]+|[0-9][0-9_]*(?:\.(?:[0-9][0-9_]*)?)?(?:[eE][+-]?[0-9]+)?)"
+    r"|(?P<char>'(?!'))"
+    r"|(?P<num>[0-9])"
     rf"|(?P<cmd>#[A-Za-z_][A-Za-z0-9_]*)"
     r"|(?P<attr>@\[)"
     rf"|(?P<name>``?(?={_PART}){_IDENT})"
@@ -119,8 +134,10 @@ _MASTER = re.compile(
     re.DOTALL,
 )
 _COMMENT_DELIM = re.compile(r"/-|-/")
-_INTERP_OPENERS = frozenset({"s!", "m!", "f!", "throwError", "throwErrorAt", "logInfo", "logWarning", "logError"})
-_INTERP_BODY = re.compile(r'(?:[^"\\{]|\\.)*', re.DOTALL)
+_PLAIN_BODY = re.compile(r'[^"\\]*')
+_HEX = frozenset("0123456789abcdefABCDEF")
+_QUOTABLE = frozenset("\\\"'rnt")
+_LEAN_SPACE = frozenset(" \t\r\n")  # Lean's `Char.isWhitespace`
 
 
 def _block_comment_end(text: str, i: int) -> tuple[int, Kind, str]:
@@ -150,19 +167,110 @@ def _block_comment_end(text: str, i: int) -> tuple[int, Kind, str]:
         pos = m.end()
 
 
-def _string_end(text: str, i: int) -> tuple[int, str]:
-    """``i`` is just after the opening quote of a plain string."""
+def escape_end(text: str, j: int, *, interpolated: bool, in_string: bool) -> tuple[int, int]:
+    """``text[j]`` is a backslash. Returns (where reading resumes, error offset or -1), like Lean's
+    `quotedCharCoreFn`: `\\\\ \\" \\' \\r \\n \\t`, `\\xHH`, `\\uHHHH`, `\\{` only in interpolated strings,
+    and in strings a gap (backslash, newline, whitespace with no second newline)."""
     n = len(text)
-    j = i
-    while j < n:
+    k = j + 1
+    if k >= n:
+        return n, n
+    c = text[k]
+    if c in _QUOTABLE or (interpolated and c == "{"):
+        return k + 1, -1
+    if c in "xu":
+        for p in range(k + 1, k + (3 if c == "x" else 5)):
+            if p >= n or text[p] not in _HEX:
+                return p, p
+        return k + (3 if c == "x" else 5), -1
+    if in_string and c == "\n":
+        p = k + 1
+        while p < n and text[p] in _LEAN_SPACE:
+            if text[p] == "\n":
+                return p, p  # "unexpected additional newline in string gap"
+            p += 1
+        return p, -1
+    return k, k  # "invalid escape sequence", reported at the escaped character
+
+
+def plain_string_end(text: str, i: int) -> tuple[int, str, int]:
+    """``text[i]`` is `"`. (end, error, error offset) of the plain string literal starting there. After an
+    error the scan goes on (so that tokens still tile the text); Lean stops at the first error."""
+    n = len(text)
+    j = i + 1
+    err, err_at = "", -1
+    while True:
+        j = _PLAIN_BODY.match(text, j).end()  # type: ignore[union-attr]
+        if j >= n:
+            return n, err or "unterminated string literal", err_at if err else i
+        if text[j] == '"':
+            return j + 1, err, err_at
+        nxt, bad = escape_end(text, j, interpolated=False, in_string=True)
+        if bad >= 0 and not err:
+            err, err_at = "invalid escape sequence in a string literal", bad
+        j = min(n, max(nxt, j + 1) if bad < 0 else max(bad + 1, j + 2))
+
+
+def _char_literal(text: str, i: int) -> tuple[int, str, int]:
+    """``text[i]`` is `'` and the next character is not `'`: Lean's `charLitFnAux`."""
+    n = len(text)
+    j = i + 1
+    if j >= n:
+        return n, "unterminated character literal", n
+    k = j + 1
+    if text[j] == "\\":
+        k, bad = escape_end(text, j, interpolated=False, in_string=False)
+        if bad >= 0:
+            return min(max(bad, j + 1), n), "invalid escape sequence in a character literal", bad
+    if k < n and text[k] == "'":
+        return k + 1, "", -1
+    # Lean reads one more character before it reports the missing quote, and resumes after it.
+    return min(k, n), "missing end of character literal", min(k + 1, n)
+
+
+def _digits(text: str, j: int, ok: frozenset[str] | None, need: bool) -> tuple[int, int]:
+    """Lean's `takeDigitsFn`: digits and `_`, a `_` needing a digit after it. (end, error offset or -1)."""
+    n = len(text)
+    while True:
+        if j >= n:
+            return j, (j if need else -1)
         c = text[j]
-        if c == "\\":
-            j += 2
-        elif c == '"':
-            return j + 1, ""
+        if c == "_":
+            j, need = j + 1, True
+        elif (c.isascii() and c.isdigit()) if ok is None else (c in ok):
+            j, need = j + 1, False
         else:
-            j += 1
-    return n, "unterminated string literal"
+            return j, (j if need else -1)
+
+
+_BIN, _OCT = frozenset("01"), frozenset("01234567")
+
+
+def _number(text: str, i: int) -> tuple[int, str, int]:
+    """``text[i]`` is a digit: Lean's `numberFnAux` (binary/octal/hex, decimal, scientific)."""
+    n = len(text)
+    if text[i] == "0" and i + 1 < n and text[i + 1] in "bBoOxX":
+        ok = {"b": _BIN, "o": _OCT, "x": _HEX}[text[i + 1].lower()]
+        end, bad = _digits(text, i + 2, ok, True)
+        return (end, "malformed number literal", bad) if bad >= 0 else (end, "", -1)
+    end, bad = _digits(text, i + 1, None, False)
+    if bad >= 0:
+        return end, "malformed number literal", bad
+    if end < n and text[end] == ".":
+        end += 1
+        if end < n and text[end].isascii() and text[end].isdigit():
+            end, bad = _digits(text, end, None, False)
+            if bad >= 0:
+                return end, "malformed number literal", bad
+    if end < n and text[end] in "eE":
+        e = end
+        p = e + 1 + (1 if e + 1 < n and text[e + 1] in "+-" else 0)
+        if not (p < n and text[p].isascii() and text[p].isdigit()):
+            return e, "missing exponent digits in scientific literal", e
+        end, bad = _digits(text, p, None, False)
+        if bad >= 0:
+            return end, "malformed number literal", bad
+    return end, "", -1
 
 
 def _raw_string_end(text: str, i: int, hashes: int) -> tuple[int, str]:
@@ -177,98 +285,46 @@ def _raw_string_end(text: str, i: int, hashes: int) -> tuple[int, str]:
 _new_token = Token._make
 
 
-class _Lexer:
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.tokens: list[Token] = []
-        # One entry per open `{` of an interpolated string: the depth of plain braces inside it.
-        self.interp: list[int] = []
-        self.pending_interp = False
-
-    def add(self, kind: Kind, start: int, end: int, error: str = "") -> None:
-        self.tokens.append(_new_token((kind, start, end, self.text[start:end], error)))
-
-    def interp_piece(self, start: int, body_from: int) -> int:
-        """Lex string text from ``body_from`` up to `"` (end of literal) or `{` (start of a nested term)."""
-        text = self.text
-        m = _INTERP_BODY.match(text, body_from)
-        j = m.end() if m else body_from
-        if j >= len(text) or text[j] not in '{"':
-            self.add(Kind.STRING, start, len(text), "unterminated string literal")
-            return len(text)
-        if text[j] == "{":
-            self.interp.append(0)
-        self.add(Kind.STRING, start, j + 1)
-        return j + 1
-
-    def run(self) -> list[Token]:
-        text, n, pos = self.text, len(self.text), 0
-        tokens, new = self.tokens, _new_token
-        while pos < n:
-            m = _MASTER.match(text, pos)
-            if m is None:  # unreachable: `.` with DOTALL matches anything; kept so we can never loop
-                self.add(Kind.SYMBOL, pos, pos + 1, "unexpected character")
-                pos += 1
-                continue
-            group, end = m.lastgroup, m.end()
-            if group == "ws":
-                tokens.append(new((Kind.WHITESPACE, pos, end, text[pos:end], "")))
-            elif group == "line":
-                self.add(Kind.LINE_COMMENT, pos, end)
-            elif group == "block":
-                end, kind, err = _block_comment_end(text, pos)
-                self.add(kind, pos, end, err)
-            elif group in ("str", "raw"):
-                if group == "str" and self.pending_interp:
-                    end = self.interp_piece(pos, pos + 1)
-                elif group == "str":
-                    end, err = _string_end(text, pos + 1)
-                    self.add(Kind.STRING, pos, end, err)
-                else:
-                    end, err = _raw_string_end(text, end, end - pos - 2)
-                    self.add(Kind.STRING, pos, end, err)
-                self.pending_interp = False
-            elif group == "sym" and m.group() in "{}" and self.interp:
-                if m.group() == "{":
-                    self.interp[-1] += 1
-                    self.add(Kind.SYMBOL, pos, end)
-                elif self.interp[-1] > 0:
-                    self.interp[-1] -= 1
-                    self.add(Kind.SYMBOL, pos, end)
-                else:  # closes the interpolated term: resume the string
-                    self.interp.pop()
-                    end = self.interp_piece(pos, pos + 1)
-                self.pending_interp = False
-            else:
-                kind, err = self._simple_kind(group, m.group(), text, pos)
-                self.add(kind, pos, end, err)
-                if kind is not Kind.WHITESPACE:
-                    self.pending_interp = kind is Kind.IDENT and m.group() in _INTERP_OPENERS
-            pos = end
-        if self.interp and self.tokens:  # an interpolated string whose `{` term never closed
-            last = self.tokens[-1]
-            self.tokens[-1] = Token(last.kind, last.start, last.end, last.text, "unterminated interpolated string")
-        return self.tokens
-
-    @staticmethod
-    def _simple_kind(group: str | None, value: str, text: str, pos: int) -> tuple[Kind, str]:
-        if group == "char":
-            return Kind.CHAR, ""
-        if group == "num":
-            return Kind.NUMBER, ""
-        if group == "cmd":
-            return Kind.COMMAND, ""
-        if group == "attr":
-            return Kind.ATTR_OPEN, ""
-        if group == "name":
-            return Kind.NAME_LIT, ("unterminated identifier escape" if value.count("«") != value.count("»") else "")
-        if group == "ident":
-            return (Kind.KEYWORD if value in KEYWORDS else Kind.IDENT), ""
-        if value == "'" and text[pos + 1 : pos + 2] != "'":
-            return Kind.SYMBOL, "malformed character literal"
-        if value == "«":
-            return Kind.SYMBOL, "unterminated identifier escape"
-        return Kind.SYMBOL, ""
+def next_token(text: str, pos: int) -> Token:
+    """The one token starting at ``pos`` (``pos < len(text)``), read as Lean's tokenizer would from there."""
+    m = _MASTER.match(text, pos)
+    if m is None:  # unreachable: `.` with DOTALL matches anything; kept so callers can never loop
+        return Token(Kind.SYMBOL, pos, pos + 1, text[pos : pos + 1], "unexpected character")
+    group, end = m.lastgroup, m.end()
+    err, err_at = "", -1
+    if group == "ws":
+        return _new_token((Kind.WHITESPACE, pos, end, text[pos:end], "", -1))
+    if group == "line":
+        kind = Kind.LINE_COMMENT
+    elif group == "block":
+        end, kind, err = _block_comment_end(text, pos)
+        err_at = len(text) if err else -1
+    elif group == "str":
+        kind = Kind.STRING
+        end, err, err_at = plain_string_end(text, pos)
+    elif group == "raw":
+        kind = Kind.STRING
+        end, err = _raw_string_end(text, end, end - pos - 2)
+    elif group == "char":
+        kind = Kind.CHAR
+        end, err, err_at = _char_literal(text, pos)
+    elif group == "num":
+        kind = Kind.NUMBER
+        end, err, err_at = _number(text, pos)
+        end = max(end, pos + 1)
+    elif group == "cmd":
+        kind = Kind.COMMAND
+    elif group == "attr":
+        kind = Kind.ATTR_OPEN
+    elif group == "name":
+        kind = Kind.NAME_LIT
+    elif group == "ident":
+        kind = Kind.KEYWORD if m.group() in KEYWORDS else Kind.IDENT
+    else:
+        kind = Kind.SYMBOL
+        if m.group() == "«":  # an identifier escape that never closes
+            err, err_at = "unterminated identifier escape", pos + 1
+    return _new_token((kind, pos, end, text[pos:end], err, err_at))
 
 
 def tokenize(text: str) -> list[Token]:
@@ -276,7 +332,13 @@ def tokenize(text: str) -> list[Token]:
     if not isinstance(text, str):
         return []
     try:
-        return _Lexer(text).run()
+        tokens: list[Token] = []
+        pos, n = 0, len(text)
+        while pos < n:
+            tok = next_token(text, pos)
+            tokens.append(tok)
+            pos = tok.end
+        return tokens
     except Exception:  # defensive: a lexer bug must not crash a language server on user input
         return [Token(Kind.SYMBOL, 0, len(text), text, "lexer failure")]
 

@@ -3,6 +3,14 @@
 Models often echo the whole file: imports, `open`s, a namespace, helper lemmas, the theorem (maybe
 renamed) and its proof. Only the proof body and the helpers survive; the statement is the user's own, so a
 model that changed it is refused rather than silently accepted. Helpers are screened by the caller.
+
+Helpers are `theorem`/`lemma` declarations only, emitted `private`, and bounded in number and size. A
+theorem proves a proposition, and proofs are irrelevant to what any statement means, so a helper cannot
+change the meaning of a later statement of the user's file (an `instance`, a `def` shadowing a name, a
+notation, an `open` or an option could); `private` keeps its name out of the user's other files. The
+target itself is made airtight by the pinned-statement check in the checked document (lean/shadow.py).
+Echoes of what the user's file already has (imports, scopes, its `open`s and options, its declarations)
+are dropped, which can only remove model code.
 """
 
 from __future__ import annotations
@@ -17,6 +25,9 @@ from .types import Candidate, Target, TargetKind
 
 _FENCE = re.compile(r"```[ \t]*(?:lean4?|Lean4?)?[ \t]*\r?\n(.*?)(?:```|\Z)", re.DOTALL)
 _DROPPED = frozenset({"import", "namespace", "section", "end"})
+_HELPER_KEYWORDS = frozenset({"theorem", "lemma"})
+DEFAULT_MAX_HELPERS = 8
+DEFAULT_MAX_HELPER_CHARS = 20_000
 # Spellings Lean treats alike, so an echoed statement using the other one is not "drift".
 _ALIASES = {"->": "→", "<->": "↔", "λ": "fun", "↦": "=>", "forall": "∀", "exists": "∃", "<=": "≤", ">=": "≥",
             "!=": "≠", "lemma": "theorem", "example": "theorem"}  # fmt: skip
@@ -107,23 +118,78 @@ def _dedent(block: str) -> str:
     return "\n".join(ln[cut:] if ln.strip() else "" for ln in lines)
 
 
-def _helpers(code: str, upto: int) -> str:
-    """Top-level commands before offset ``upto``, minus imports and scope commands (the file owns those)."""
+@dataclass(frozen=True)
+class _Helpers:
+    text: str = ""
+    refused: str = ""
+
+
+def _helpers(code: str, upto: int, prefix: str, max_helpers: int, max_chars: int) -> _Helpers:
+    """Top-level commands before offset ``upto``, as private theorems; echoes of the user's file dropped."""
     kept: list[str] = []
     starts = sorted(set(command_starts(code)) | {upto})
+    known: str | None = None  # the user's prefix, whitespace-normalised, computed when first needed
     for a, b in itertools.pairwise(starts):
         if a >= upto:
             break
-        chunk_toks = significant(tokenize(code[a:b]))
+        piece = code[a:b].strip()
+        chunk_toks = significant(tokenize(piece))
+        if not chunk_toks or chunk_toks[0].kind is Kind.MODULE_DOC:
+            continue
         head = next((t for t in chunk_toks if t.kind is Kind.KEYWORD or t.kind is Kind.COMMAND), None)
         if head is not None and head.text in _DROPPED:
             continue
-        if chunk_toks and chunk_toks[0].kind is Kind.MODULE_DOC:
-            continue
-        piece = code[a:b].strip()
-        if piece:
-            kept.append(piece)
-    return "\n\n".join(kept)
+        if known is None:
+            known = " ".join(prefix.split())
+        if " ".join(piece.split()) in known:
+            continue  # the user's file already has exactly this
+        helper = _as_private_theorem(piece, chunk_toks)
+        if helper.refused:
+            return helper
+        kept.append(helper.text)
+    if len(kept) > max_helpers:
+        return _Helpers(refused=f"the model wrote {len(kept)} helper lemmas; at most {max_helpers} are accepted "
+                        "(inline the small ones into the proof)")
+    text = "\n\n".join(kept)
+    if len(text) > max_chars:
+        return _Helpers(refused=f"the helper lemmas are {len(text)} characters long; at most {max_chars} are "
+                        "accepted")
+    return _Helpers(text)
+
+
+def _as_private_theorem(piece: str, toks: list[Token]) -> _Helpers:
+    """``piece`` as a `private theorem`, or why it cannot be a helper."""
+    i = 0
+    while i < len(toks):
+        t = toks[i]
+        if t.kind is Kind.DOC_COMMENT:
+            i += 1
+        elif t.kind is Kind.ATTR_OPEN:
+            depth = 0
+            while i < len(toks):
+                depth += toks[i].kind is Kind.ATTR_OPEN or toks[i].text == "["
+                depth -= toks[i].text == "]"
+                i += 1
+                if depth == 0:
+                    break
+        elif t.text in ("open", "set_option"):
+            stops = ("in", *_HELPER_KEYWORDS)
+            j = next((k for k in range(i + 1, len(toks)) if toks[k].text in stops), None)
+            if j is None or toks[j].text != "in":
+                return _Helpers(refused=f"`{t.text} …` in front of the statement would change how the rest of "
+                                f"the file reads; write `{t.text} … in` before the lemma that needs it, or use full "
+                                "names")
+            i = j + 1
+        elif t.text == "private" and i + 1 < len(toks) and toks[i + 1].text in _HELPER_KEYWORDS:
+            return _Helpers(piece)
+        elif t.text in _HELPER_KEYWORDS:
+            return _Helpers(piece[: t.start] + "private " + piece[t.start :])
+        else:
+            what = f"`{t.text}`" + (f" {toks[i + 1].text}" if i + 1 < len(toks) and t.kind is Kind.KEYWORD else "")
+            return _Helpers(refused=f"{what} is not accepted before the statement: helpers must be `theorem` or "
+                            "`lemma` declarations (a definition, instance, notation or option there could change "
+                            "what the statement means); state what you need as a lemma, or put it inside the proof")
+    return _Helpers(refused="a helper without a `theorem` or `lemma` declaration")
 
 
 def _choose(target: Target, code: str) -> Decl | None:
@@ -158,15 +224,22 @@ def _target_key(target: Target) -> str:
     return _normalized(part, skip)
 
 
-def pin(target: Target, model_code: str) -> PinResult:
-    """Reduce ``model_code`` to a Candidate for ``target``, or refuse it (statement drift, no proof). Never raises."""
+def pin(
+    target: Target,
+    model_code: str,
+    *,
+    max_helpers: int = DEFAULT_MAX_HELPERS,
+    max_helper_chars: int = DEFAULT_MAX_HELPER_CHARS,
+) -> PinResult:
+    """Reduce ``model_code`` to a Candidate for ``target``, or refuse it (statement drift, no proof, helpers
+    that are not theorems or too many). Never raises."""
     try:
-        return _pin(target, model_code)
+        return _pin(target, model_code, max_helpers, max_helper_chars)
     except Exception as exc:  # untrusted text must never crash the search
         return PinResult(refused=f"could not read the model's code ({type(exc).__name__})")
 
 
-def _pin(target: Target, model_code: str) -> PinResult:
+def _pin(target: Target, model_code: str, max_helpers: int, max_helper_chars: int) -> PinResult:
     code = extract_code(model_code if isinstance(model_code, str) else "").replace("\r\n", "\n")
     if not code.strip():
         return PinResult(refused="the model gave no code")
@@ -188,4 +261,7 @@ def _pin(target: Target, model_code: str) -> PinResult:
     proof = _shape(target, _proof_text(code, d))
     if not proof:
         return PinResult(refused="the model's declaration has an empty proof")
-    return PinResult(Candidate(proof=proof, helpers=_helpers(code, d.start)))
+    helpers = _helpers(code, d.start, target.prefix, max_helpers, max_helper_chars)
+    if helpers.refused:
+        return PinResult(refused=helpers.refused)
+    return PinResult(Candidate(proof=proof, helpers=helpers.text))

@@ -34,7 +34,15 @@ class Checker(Protocol):
 
 
 class Tokenizer(Protocol):
+    """The model's tokenizer. Its methods may block: a local one computes, the model server's own (vLLM's /tokenize,
+    for a remote endpoint with no local model files) makes an HTTP round trip. The core calls them, and the family
+    methods that use them, off the event loop.
+
+    ``exact_ids`` is False for a stand-in without the model's vocabulary (a server that can't tokenize): prompts and
+    continuations then go as text, and ``encode`` returns placeholder ids that only estimate the token count."""
+
     eos_token_ids: Sequence[int]
+    exact_ids: bool
 
     def encode(self, text: str) -> list[int]:
         """Token ids of ``text`` with no special tokens added."""

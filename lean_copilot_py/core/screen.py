@@ -5,11 +5,17 @@ anything the Lean process can. Others cheat rather than attack: `sorry`, `axiom`
 that skip the kernel, or a `#print axioms` of the model's own that would be mistaken for our audit. Screening
 works on tokens from :mod:`.lexer`, so words inside real comments and strings never count, and constructs
 hidden by comment or string tricks are seen where Lean would see them.
+
+Lean may read more than the straight token stream (:mod:`.recovery`): the holes of any literal that could
+be an interpolated string, and what follows a parse error inside a literal or a hole. The straight stream
+and the holes get every rule; the other streams, which Lean only reaches after an error (so such a check
+can never be PROVED), get the rules about running code.
 """
 
 from __future__ import annotations
 
-from .lexer import COMMENTS, Kind, Token, significant, tokenize
+from .lexer import COMMENTS, Kind, Token, significant
+from .recovery import OP_CHARS, CodeView, code_view
 from .types import Finding
 
 # Words that are refused wherever they appear as code (keywords compared by text, identifiers by name).
@@ -58,7 +64,19 @@ _ALWAYS: dict[str, str] = {
     "end": "`end` would close the file's scopes",
     "mutual": "`mutual` blocks are not accepted from a model",
     "sorryAx": "`sorryAx` is `sorry` in disguise",
+    "notation3": "`notation3` extends Lean's syntax; a proof may not",
 }
+# What runs code or changes how Lean reads the rest of the text: refused in every reading of the text.
+_EXEC = frozenset(
+    """
+    run_cmd run_elab run_meta run_tac by_elab elab elab_rules macro macro_rules syntax declare_syntax_cat
+    notation notation3 infix infixl infixr prefix postfix simproc dsimproc simproc_decl dsimproc_decl
+    builtin_simproc builtin_dsimproc register_simp_attr register_option initialize builtin_initialize
+    implemented_by extern import attribute unsafe
+    """.split()
+)
+# Our own names in the checked document (the pinned statement, the check, the renamed example).
+RESERVED_PREFIX = "lean_copilot_"
 _SORRY = frozenset({"sorry", "admit"})
 _NATIVE_NAMES = frozenset({"native_decide", "ofReduceBool", "reduceBool", "trustCompiler"})
 _SEARCH_WORDS = frozenset({"hint", "rw_search", "library_search", "polyrith", "show_term", "suggest", "says"})
@@ -67,20 +85,19 @@ _QUESTION_FUNCTIONS = frozenset(
     "get? find? head? getLast? min? max? toNat? toInt? getElem? find?_eq lookup? indexOf? idxOf? isSome? "
     "back? tail? last? fst? snd? toOption? get?_eq".split()
 )
-_BAD_OPTION_PREFIXES = ("debug", "kernel", "trace")
-# Attributes a helper lemma may carry; anything else (elaborator/compiler/init attributes) is refused.
+_BAD_OPTION_PREFIXES = ("debug", "kernel", "trace", "doc")
+# Attributes model code may carry; anything else (elaborator/compiler/init attributes) is refused. Not
+# `instance`, `default_instance`, `class` or `coe`: they change how later statements of the user's file
+# elaborate (a `where` clause or a helper could otherwise bring an instance with it).
 _ALLOWED_ATTRS = frozenset(
     """
-    simp simps reducible irreducible semireducible instance default_instance inline noinline specialize
+    simp simps reducible irreducible semireducible inline noinline specialize
     macro_inline ext norm_cast push_cast aesop grind refl symm trans congr gcongr mono elab_as_elim nolint
-    to_additive deprecated measurability fun_prop continuity coe nontriviality field_simps mfld_simps bound
+    to_additive deprecated measurability fun_prop continuity nontriviality field_simps mfld_simps bound
     zify_simps qify_simps pp_nodot inherit_doc match_pattern induction_eliminator cases_eliminator
-    positivity simp_arith norm_num local scoped class
+    positivity simp_arith norm_num local scoped
     """.split()
 )
-# A comment glued to one of these might be part of a longer operator token Lean knows and we don't
-# (`//-`, `<--`): then Lean would read on as code where we saw a comment.
-_OP_CHARS = frozenset("<>-=!+*&|^%$@~:?\\/.#")
 
 
 def _word_rule(tok: Token) -> str:
@@ -112,16 +129,36 @@ def _attr_findings(toks: list[Token], i: int) -> tuple[list[Finding], int]:
     return findings, j
 
 
+def _lexical_findings(text: str, view: CodeView) -> list[Finding]:
+    found = [Finding("ambiguous-string", a.message, a.offset) for a in view.ambiguities]
+    for t in view.tokens:
+        if t.error:
+            found.append(Finding("lexical", f"{t.error}: Lean would not read this as intended", t.start))
+        elif t.kind in COMMENTS and t.start > 0 and text[t.start - 1] in OP_CHARS:
+            found.append(Finding("comment", "a comment glued to an operator is ambiguous; add a space", t.start))
+        elif t.kind is Kind.CHAR and ("\t" in t.text or "\n" in t.text):
+            # The splice turns tabs into spaces and re-indents lines: that would change this literal's extent.
+            found.append(Finding("lexical", "a raw tab or line break in a character literal; escape it", t.start))
+    if not view.complete:
+        found.append(Finding("lexical", "the text has too many ways of being read to be screened", 0))
+    return found
+
+
+def _code_tokens(view: CodeView) -> list[Token]:
+    """The straight reading's code with the code of each literal's holes right after the literal."""
+    out: list[Token] = []
+    for t in significant(view.tokens):
+        out.append(t)
+        holes = view.holes.get(t.start)
+        if holes:
+            out.extend(significant(holes))
+    return out
+
+
 def _screen_tokens(
-    text: str, tokens: list[Token], *, allow_sorry: bool, allow_search_tactics: bool, allow_native_decide: bool
+    toks: list[Token], *, allow_sorry: bool, allow_search_tactics: bool, allow_native_decide: bool, exec_only: bool
 ) -> list[Finding]:
     findings: list[Finding] = []
-    for t in tokens:
-        if t.error:
-            findings.append(Finding("lexical", f"{t.error}: Lean would not read this as intended", t.start))
-        elif t.kind in COMMENTS and t.start > 0 and text[t.start - 1] in _OP_CHARS:
-            findings.append(Finding("comment", "a comment glued to an operator is ambiguous; add a space", t.start))
-    toks = significant(tokens)
     i = 0
     while i < len(toks):
         t = toks[i]
@@ -140,20 +177,30 @@ def _screen_tokens(
                         t.start,
                     )
                 )
-        elif t.kind in (Kind.IDENT, Kind.KEYWORD):
+        elif exec_only:
+            if t.kind in (Kind.IDENT, Kind.KEYWORD) and _word_rule(t) in _EXEC:
+                findings.extend(_word_findings(t, nxt, True, True, True))
+        elif t.kind in (Kind.IDENT, Kind.KEYWORD, Kind.NAME_LIT):
             findings.extend(_word_findings(t, nxt, allow_sorry, allow_search_tactics, allow_native_decide))
         elif t.kind is Kind.SYMBOL and t.text == "+" and nxt is not None and nxt.name == "native":
             if not allow_native_decide and nxt.start == t.end:
                 findings.append(Finding("native_decide", "`decide +native` trusts the compiler", t.start))
-        elif t.kind is Kind.STRING and "{" in t.text and t.text.startswith('"'):
-            findings.extend(_string_findings(t, allow_sorry, allow_search_tactics, allow_native_decide))
         i += 1
     return findings
+
+
+def _reserved(t: Token) -> bool:
+    return any(part.lstrip("_").startswith(RESERVED_PREFIX) for part in t.name.lstrip("`").split("."))
 
 
 def _word_findings(
     t: Token, nxt: Token | None, allow_sorry: bool, allow_search: bool, allow_native: bool
 ) -> list[Finding]:
+    if _reserved(t):
+        msg = f"`{t.name}`: names starting with `lean_copilot_` are reserved for lean-copilot's own checks"
+        return [Finding("reserved", msg, t.start)]
+    if t.kind is Kind.NAME_LIT:
+        return []
     word = _word_rule(t)
     last = word.rsplit(".", 1)[-1]
     if word in _ALWAYS or last == "sorryAx":
@@ -182,24 +229,6 @@ def _option_findings(t: Token, nxt: Token | None) -> list[Finding]:
     return []
 
 
-def _string_findings(t: Token, allow_sorry: bool, allow_search: bool, allow_native: bool) -> list[Finding]:
-    """Some macros (`throwError`, custom ones) read `{...}` inside a string as code: screen those parts too.
-    Lexical noise of the string's own text (escapes, quotes) is not a finding."""
-    inner = t.text[1:-1] if t.text.endswith('"') and len(t.text) > 1 else t.text[1:]
-    found = _screen_tokens(
-        inner,
-        tokenize(inner),
-        allow_sorry=allow_sorry,
-        allow_search_tactics=allow_search,
-        allow_native_decide=allow_native,
-    )
-    return [
-        Finding(f.rule, f.message + " (inside a string's `{…}`)", f.offset + t.start + 1)
-        for f in found
-        if f.rule not in ("lexical", "comment")
-    ]
-
-
 def screen(
     candidate: str, *, allow_sorry: bool = False, allow_search_tactics: bool = False, allow_native_decide: bool = False
 ) -> list[Finding]:
@@ -210,13 +239,24 @@ def screen(
     if not isinstance(candidate, str):
         return [Finding("input", "candidate is not text", 0)]
     try:
-        found = _screen_tokens(
-            candidate,
-            tokenize(candidate),
+        view = code_view(candidate)
+        found = _lexical_findings(candidate, view)
+        found += _screen_tokens(
+            _code_tokens(view),
             allow_sorry=allow_sorry,
             allow_search_tactics=allow_search_tactics,
             allow_native_decide=allow_native_decide,
+            exec_only=False,
         )
+        seen = {(f.rule, f.offset) for f in found}
+        for stream in view.streams:
+            for f in _screen_tokens(
+                significant(stream), allow_sorry=True, allow_search_tactics=True, allow_native_decide=True,
+                exec_only=True,
+            ):
+                if (f.rule, f.offset) not in seen:
+                    seen.add((f.rule, f.offset))
+                    found.append(Finding(f.rule, f"{f.message} (Lean reads it as code after a parse error)", f.offset))
     except Exception as exc:  # a screening bug must refuse, never crash and never admit
         return [Finding("internal", f"screening failed: {type(exc).__name__}", 0)]
     return sorted(found, key=lambda f: f.offset)

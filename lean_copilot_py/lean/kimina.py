@@ -1,15 +1,24 @@
 """KiminaChecker: the core's Checker on a Kimina Lean Server (project-numina/kimina-lean-server).
 
-Wire facts (its app/routers/check.py, app/schemas.py, app/split.py, app/auth.py):
-- ``POST <url>/api/check`` with ``{"snippet": {"id", "code"}, "timeout": int seconds, "debug", "reuse"}``;
-  ``Authorization: Bearer <key>`` when the server has an API key (401 otherwise).
-- Answer ``{"id", "time", "error"?, "response"?}``; ``response`` is the Lean REPL's JSON
-  (``messages``: ``{"severity", "pos": {"line" 1-based, "column" 0-based}, "endPos", "data"}``,
-  ``sorries``: ``{"pos", "endPos", "goal", "proofState"}``; empty lists omitted). A timeout is an answer
-  with ``error`` "Lean REPL command timed out in N seconds" (or "... header command ..."); 429 means no
-  free REPL; 500 a REPL that failed.
-- The server splits the code into a header (the leading `import` and blank lines), run once per REPL, and
-  a body run in that environment: REPL positions are relative to the *body*. We shift them back.
+Wire facts, from the server's own source (PyPI `kimina-ast-server` 2.1.3: server/routers/check.py,
+server/split.py, server/manager.py, server/repl.py, server/auth.py; request and answer models in
+`kimina_client/models.py`), and checked against that server in tests/lean/test_kimina.py:
+- ``POST <url>/api/check`` with ``{"snippets": [{"id", "code"}], "timeout": int seconds, "debug", "reuse"}``
+  (CheckRequest; a body without ``snippets`` is HTTP 422). ``Authorization: Bearer <key>`` when the server
+  has an API key: 401 ``{"detail": "Missing API key"}`` / ``"Invalid API key"`` otherwise.
+- Answer ``{"results": [{"id", "time", "error"?, "response"?}]}`` (CheckResponse of ReplResponse, None fields
+  left out). ``response`` is the Lean REPL's JSON (``messages``: ``{"severity", "pos": {"line" 1-based,
+  "column" 0-based, in code points}, "endPos"?, "data"}``; ``sorries``: ``{"goal", "proofState", "pos",
+  "endPos"}``; empty lists left out) or a REPL error ``{"message"}``. Failures are answers too, with HTTP 200:
+  ``error`` "Lean REPL command timed out in T seconds" (the REPL is killed), "Lean REPL header command timed
+  out …", "No available REPLs" (none freed within the server's max wait), "Snippet execution failed: …",
+  "REPL prep failed: …". HTTP 504 when its whole-request safety net (timeout + 10 s) fires.
+- The server splits the code (split_snippet) into a header, the leading lines that are blank or start with
+  `import `, and the body. A REPL runs the header once as its first command; every body then runs with
+  ``"env": 0``, positions relative to the *body*. We map them back to the document line by line.
+- With no header, the first body a REPL runs *is* environment 0, so a later body on that REPL (``reuse``)
+  would run on top of an earlier check's declarations. Such documents are sent with ``"reuse": false``:
+  a fresh REPL elaborates the whole document, `prelude` or implicit `Init` included.
 
 Documents are the same shadow layout as LeanChecker's (lean/shadow.py) and verdicts come from the same
 rules (lean/verdict.py), so both checkers agree on PROVED. The server checks in its own Lean project:
@@ -30,7 +39,7 @@ from typing import Any
 
 import aiohttp
 
-from ..core.types import Candidate, Outcome, Pos, SorryGoal, Span, Target, Verdict, pos_to_offset
+from ..core.types import Candidate, Outcome, Pos, SorryGoal, Span, Target, Verdict, offset_to_pos, pos_to_offset
 from ..settings import LeanSettings, Settings
 from .audit import allowed_axioms
 from .messages import relative_pos
@@ -38,7 +47,11 @@ from .shadow import shadow_for
 from .verdict import classify, classify_document
 
 _SEVERITY = {"error": 1, "warning": 2, "info": 3, "information": 3, "trace": 4}
-_RETRY_STATUS = {429, 500, 502, 503, 504}
+_RETRY_STATUS = {429, 500, 502, 503}
+# Answers (HTTP 200 with `error`) after which the server has dropped the REPL or found none free: another
+# try gets a fresh one.
+_RETRY_ERRORS = ("No available REPLs", "Failed to get REPL", "REPL prep failed", "Failed to get replacement REPL",
+                 "Snippet execution failed")
 
 
 class KiminaError(Exception):
@@ -52,30 +65,67 @@ class KiminaReply:
     response: dict[str, Any]
 
 
-def body_line_offset(code: str) -> int:
-    """How many leading lines the server moves into the header (imports and blank lines)."""
-    n = 0
-    for line in code.splitlines():
+def _is_header_line(line: str) -> bool:
+    stripped = line.strip()
+    return not stripped or stripped.startswith("import ")
+
+
+@dataclass(frozen=True)
+class ServerSplit:
+    """A document as the server's split_snippet cuts it (``str.splitlines`` lines; the body joined by \\n)."""
+
+    code: str
+    header: str  # the import lines a REPL runs once ("" when there are none)
+    body_start: int  # index (in ``code.splitlines()``) of the body's first line
+    starts: tuple[int, ...]  # offset in ``code`` of each of those lines
+
+    def doc_pos(self, p: dict[str, Any] | None) -> Pos | None:
+        """A REPL position (``line`` 1-based in the body, ``column`` in code points) in the document."""
+        if not isinstance(p, dict):
+            return None
+        index = self.body_start + max(1, int(p.get("line", 1))) - 1
+        if index >= len(self.starts):
+            return offset_to_pos(self.code, len(self.code))
+        end = self.starts[index + 1] if index + 1 < len(self.starts) else len(self.code)
+        line = self.code[self.starts[index] : end]
+        content = len(line.splitlines()[0]) if line else 0  # the line without its line break
+        col = min(max(0, int(p.get("column", 0))), content)
+        return offset_to_pos(self.code, self.starts[index] + col)
+
+
+def split_like_server(code: str) -> ServerSplit:
+    lines = code.splitlines(keepends=True)
+    starts, off = [], 0
+    for line in lines:
+        starts.append(off)
+        off += len(line)
+    i = 0
+    while i < len(lines) and _is_header_line(lines[i]):
+        i += 1
+    header = "\n".join(ln.strip() for ln in lines[:i] if ln.strip())
+    return ServerSplit(code, header, i, tuple(starts))
+
+
+def sendable(code: str) -> str:
+    """``code`` with the `--` comment lines among its leading imports made blank (same lines, same length
+    elsewhere): the server's header stops at the first other line, and an `import` left in the body fails."""
+    lines = code.split("\n")
+    for i, line in enumerate(lines):
         stripped = line.strip()
-        if stripped and not stripped.startswith("import "):
+        if stripped.startswith("--"):
+            lines[i] = ""
+        elif stripped and not stripped.startswith("import "):
             break
-        n += 1
-    return n
+    return "\n".join(lines)
 
 
-def _doc_pos(p: dict[str, Any] | None, shift: int) -> Pos | None:
-    if not isinstance(p, dict):
-        return None
-    return Pos(max(0, int(p.get("line", 1)) - 1 + shift), max(0, int(p.get("column", 0))))
-
-
-def lsp_items(code: str, response: dict[str, Any]) -> list[dict[str, Any]]:
+def lsp_items(split: ServerSplit, response: dict[str, Any]) -> list[dict[str, Any]]:
     """REPL messages as the LSP-shaped dicts lean/verdict.py reads, in the document's own coordinates."""
-    shift = body_line_offset(code)
+    first = split.doc_pos({"line": 1, "column": 0}) or Pos(0, 0)
     items = []
     for m in response.get("messages") or []:
-        start = _doc_pos(m.get("pos"), shift) or Pos(shift, 0)
-        end = _doc_pos(m.get("endPos"), shift) or start
+        start = split.doc_pos(m.get("pos")) or first
+        end = split.doc_pos(m.get("endPos")) or start
         items.append(
             {
                 "range": {
@@ -89,13 +139,12 @@ def lsp_items(code: str, response: dict[str, Any]) -> list[dict[str, Any]]:
     return items
 
 
-def repl_sorries(code: str, response: dict[str, Any]) -> list[tuple[Pos, Pos, str]]:
-    shift = body_line_offset(code)
+def repl_sorries(split: ServerSplit, response: dict[str, Any]) -> list[tuple[Pos, Pos, str]]:
     out = []
     for s in response.get("sorries") or []:
-        start = _doc_pos(s.get("pos"), shift)
+        start = split.doc_pos(s.get("pos"))
         if start is not None:
-            out.append((start, _doc_pos(s.get("endPos"), shift) or start, str(s.get("goal", ""))))
+            out.append((start, split.doc_pos(s.get("endPos")) or start, str(s.get("goal", ""))))
     return out
 
 
@@ -128,15 +177,18 @@ class KiminaChecker:
             self._session = aiohttp.ClientSession(headers=headers)
         return self._session
 
-    async def post(self, code: str, timeout: float) -> KiminaReply:  # noqa: ASYNC109 (server-side budget)
-        """One check. Retries what a retry can fix (no free REPL, a failed REPL, a dropped connection)."""
+    async def post(self, code: str, timeout: float, *, reuse: bool = True) -> KiminaReply:  # noqa: ASYNC109 (server-side budget)
+        """One check. Retries what a retry can fix: no free REPL, a REPL that died, a 429/5xx, a dropped
+        connection. Raises KiminaError when the server can't be used at all."""
+        snippet_id = uuid.uuid4().hex
         payload = {
-            "snippet": {"id": uuid.uuid4().hex, "code": code},
+            "snippets": [{"id": snippet_id, "code": code}],
             "timeout": max(1, math.ceil(timeout)),
             "debug": False,
-            "reuse": True,
+            "reuse": reuse,
         }
-        # The server may queue for a free REPL before its own timeout starts: leave it room.
+        # The server may queue for a free REPL before its own timeout starts; its safety net answers 504
+        # at timeout + 10 s. Leave it room.
         client_timeout = aiohttp.ClientTimeout(total=timeout + 30.0)
         last = ""
         for attempt in range(self.retries + 1):
@@ -148,11 +200,13 @@ class KiminaChecker:
                         raise KiminaError(
                             f"the Kimina server refused the API key (HTTP {r.status}); set kimina.api_key"
                         )
+                    if r.status == 504:
+                        return KiminaReply(timeout, f"timed out: {(await r.text())[:200]}", {})
                     if r.status in _RETRY_STATUS:
                         last = f"HTTP {r.status}: {(await r.text())[:200]}"
                         continue
                     if r.status != 200:
-                        raise KiminaError(f"HTTP {r.status} from {self.url}: {(await r.text())[:200]}")
+                        raise KiminaError(f"HTTP {r.status} from {self.url}: {(await r.text())[:300]}")
                     data = await r.json(content_type=None)
             except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
                 last = f"{type(exc).__name__}: {exc}"
@@ -160,9 +214,15 @@ class KiminaChecker:
             except TimeoutError:
                 why = f"timed out: no answer from the Kimina server within {timeout + 30:g} s"
                 return KiminaReply(timeout, why, {})
-            if not isinstance(data, dict):
-                raise KiminaError(f"unexpected answer from {self.url}: {str(data)[:200]}")
-            return KiminaReply(float(data.get("time") or 0.0), data.get("error") or None, data.get("response") or {})
+            result = _result(data, snippet_id)
+            if result is None:
+                raise KiminaError(f"unexpected answer from {self.url}: {str(data)[:300]}")
+            error = str(result.get("error") or "") or None
+            if error and not _timed_out(error) and error.startswith(_RETRY_ERRORS):
+                last = error[:300]
+                continue
+            response = result.get("response") if isinstance(result.get("response"), dict) else {}
+            return KiminaReply(float(result.get("time") or 0.0), error, response)
         raise KiminaError(f"the Kimina server at {self.url} kept failing ({last})")
 
     async def aclose(self) -> None:
@@ -176,16 +236,16 @@ class KiminaChecker:
         started = time.monotonic()
         budget = timeout if timeout is not None else self.settings.check_timeout_s
         shadow = shadow_for(target, candidate)
-        reply, failure = await self._run(shadow.text, budget)
+        split, reply, failure = await self._run(shadow.text, budget)
         if failure is not None:
             return dataclasses.replace(failure, elapsed=time.monotonic() - started, snippet=shadow.snippet)
-        items = lsp_items(shadow.text, reply.response)
+        items = lsp_items(split, reply.response)
         verdict = classify(target, shadow, items, self._allowed, elapsed=time.monotonic() - started)
         if verdict.outcome in (Outcome.INCOMPLETE, Outcome.FAILED):
             # Goals at the candidate's own sorries (the user's other sorries are not its business).
             ranges = shadow.candidate_ranges
             own = []
-            for start, end, goal in repl_sorries(shadow.text, reply.response):
+            for start, end, goal in repl_sorries(split, reply.response):
                 off = pos_to_offset(shadow.text, start)
                 if any(a <= off < b for a, b in ranges) and goal:
                     rel, rel_end = relative_pos(start, shadow.origin), relative_pos(end, shadow.origin)
@@ -197,37 +257,54 @@ class KiminaChecker:
     async def check_document(self, path: Path, text: str, *, timeout: float | None = None) -> Verdict:  # noqa: ASYNC109 (budget)
         started = time.monotonic()
         budget = timeout if timeout is not None else self.settings.check_timeout_s
-        reply, failure = await self._run(text, budget)
+        split, reply, failure = await self._run(text, budget)
         if failure is not None:
             return dataclasses.replace(failure, elapsed=time.monotonic() - started, snippet=text)
-        return classify_document(lsp_items(text, reply.response), text, elapsed=time.monotonic() - started)
+        return classify_document(lsp_items(split, reply.response), text, elapsed=time.monotonic() - started)
 
     async def goals_at(self, path: Path, text: str, pos: Pos) -> list[str] | None:
         """The REPL reports goals only at `sorry`s: the goal of the sorry at ``pos``, or of the first one
         after it with nothing but `by` / `:=` between (a DECLARATION's proof span starts before its
         sorry). None elsewhere, and when the server can't answer."""
-        reply, failure = await self._run(text, self.settings.check_timeout_s)
+        split, reply, failure = await self._run(text, self.settings.check_timeout_s)
         if failure is not None:
             return None
         at = pos_to_offset(text, pos)
         best: tuple[int, str] | None = None
-        for start, _end, goal in repl_sorries(text, reply.response):
+        for start, _end, goal in repl_sorries(split, reply.response):
             off = pos_to_offset(text, start)
             gap = text[at:off].replace(":=", " ").split()
             if off >= at and all(w == "by" for w in gap) and (best is None or off < best[0]):
                 best = (off, goal)
         return [best[1]] if best is not None and best[1] else None
 
-    async def _run(self, code: str, budget: float) -> tuple[KiminaReply, Verdict | None]:
+    async def _run(self, text: str, budget: float) -> tuple[ServerSplit, KiminaReply, Verdict | None]:
+        code = sendable(text)
+        split = split_like_server(code)
         empty = KiminaReply(0.0, None, {})
         try:
-            reply = await self.post(code, budget)
+            # Without a header, environment 0 of a reused REPL is an earlier check's document.
+            reply = await self.post(code, budget, reuse=bool(split.header))
         except KiminaError as exc:
-            return empty, Verdict(Outcome.CRASHED, reason=str(exc))
+            return split, empty, Verdict(Outcome.CRASHED, reason=str(exc))
         if reply.error:
             outcome = Outcome.TIMEOUT if _timed_out(reply.error) else Outcome.CRASHED
-            return reply, Verdict(outcome, reason=f"Kimina: {reply.error}")
-        return reply, None
+            return split, reply, Verdict(outcome, reason=f"Kimina: {reply.error}")
+        if "message" in reply.response and "env" not in reply.response:
+            return split, reply, Verdict(Outcome.CRASHED, reason=f"Kimina: the Lean REPL answered: "
+                                         f"{str(reply.response['message'])[:300]}")
+        return split, reply, None
+
+
+def _result(data: Any, snippet_id: str) -> dict[str, Any] | None:
+    """Our snippet's ReplResponse out of a CheckResponse ``{"results": [...]}``."""
+    results = data.get("results") if isinstance(data, dict) else None
+    if not isinstance(results, list):
+        return None
+    for r in results:
+        if isinstance(r, dict) and r.get("id") == snippet_id:
+            return r
+    return None
 
 
 def kimina_checker_factory(settings: Settings) -> Callable[[Path], KiminaChecker]:

@@ -10,15 +10,20 @@ transformers (tokenizer.load_tokenizer).
 from __future__ import annotations
 
 import json
+import os
+import socket
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "chat_template.jinja")
 
 
 class FastTokenizer:
+    exact_ids = True
+
     def __init__(self, tokenizer: Any, config: dict[str, Any], chat_template: str | None) -> None:
         self._tok = tokenizer
         self._config = config
@@ -26,7 +31,7 @@ class FastTokenizer:
         eos = self._special["eos_token"]
         eos_id = self._tok.token_to_id(eos) if eos else None
         self.eos_token_ids: Sequence[int] = (eos_id,) if eos_id is not None else ()
-        self._template = _compile(chat_template) if chat_template else None
+        self._template = compile_chat_template(chat_template) if chat_template else None
 
     @classmethod
     def from_dir(cls, directory: Path) -> FastTokenizer:
@@ -76,7 +81,7 @@ def _config_template(config: dict[str, Any]) -> str | None:
     return template if isinstance(template, str) else None
 
 
-def _compile(source: str) -> Any:
+def compile_chat_template(source: str) -> Any:
     """Jinja as transformers sets it up for chat templates (untrusted hub code: sandboxed)."""
     import jinja2
     from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -95,12 +100,30 @@ def _compile(source: str) -> Any:
     return env.from_string(source)
 
 
-def find_tokenizer_dir(name_or_path: str) -> Path | None:
+def hub_reachable(timeout_s: float = 3.0) -> bool:
+    """Can the Hugging Face hub be reached at all? One TCP connect: offline, huggingface_hub retries every file
+    for about 40 s (measured: 117 s before transformers gave up on a missing tokenizer)."""
+    if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on"):
+        return False
+    url = urlsplit(os.environ.get("HF_ENDPOINT") or "https://huggingface.co")
+    if not url.hostname:
+        return False
+    try:
+        with socket.create_connection((url.hostname, url.port or (80 if url.scheme == "http" else 443)),
+                                      timeout=timeout_s):
+            return True
+    except OSError:
+        return False
+
+
+def find_tokenizer_dir(name_or_path: str, *, download: bool = True) -> Path | None:
     """A local folder holding tokenizer.json, or the hub cache's copy of the repo's tokenizer files
-    (downloaded when missing and the hub is reachable). None when neither works."""
+    (with ``download``, fetched when missing and the hub is reachable). None when neither works."""
     local = Path(name_or_path).expanduser()
     if local.is_dir():
         return local if (local / "tokenizer.json").exists() else None
+    if download and not hub_reachable():
+        download = False
     try:
         from huggingface_hub import hf_hub_download
         from huggingface_hub.errors import EntryNotFoundError
@@ -109,7 +132,7 @@ def find_tokenizer_dir(name_or_path: str) -> Path | None:
     folder: Path | None = None
     for name in TOKENIZER_FILES:
         try:
-            folder = Path(hf_hub_download(name_or_path, name)).parent
+            folder = Path(hf_hub_download(name_or_path, name, local_files_only=not download)).parent
         except EntryNotFoundError:
             continue
         except Exception:

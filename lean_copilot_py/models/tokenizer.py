@@ -10,6 +10,8 @@ class HFTokenizer:
     """Wraps a transformers tokenizer: no special tokens added on encode, special tokens kept on decode
     (the sketch/REPL tags must survive a round trip)."""
 
+    exact_ids = True
+
     def __init__(self, hf: Any) -> None:
         self.hf = hf
         ids: list[int] = []

@@ -1,7 +1,8 @@
 """What the fake Lean server was really asked to check, rebuilt from its message log, and judged again.
 
 An applied proof must be one that Lean checked: some document the checker sent (didOpen/didChange, as the
-fake received it) holds exactly that declaration text followed by its `#print axioms` audit, and the
+fake received it) holds exactly that declaration text followed by its `#print axioms` audit (of the
+declaration, or of lean-copilot's statement check that stands for it), and the
 script's rules judge that declaration proved (no error, no `sorry`, allowed axioms only).
 """
 
@@ -67,10 +68,14 @@ def proved_in(text: str, decl_text: str, name: str, judge: Any) -> bool:
     """Does ``text`` hold ``decl_text`` as a declaration, audited, that the script judges proved?"""
     audited = False
     found = None
+    audit_names = {name}
     for cmd in fake_lean.analyse(text):
         if cmd.decl is not None and cmd.decl.name == name and text[cmd.decl.start : cmd.decl.end] == decl_text:
             found = cmd.decl
-        elif found is not None and cmd.audit_of == name:
+        elif found is not None and cmd.decl is not None and cmd.decl.name == fake_lean.STATEMENT_CHECK:
+            if cmd.text.rstrip().endswith(f"@{name}"):
+                audit_names.add(fake_lean.STATEMENT_CHECK)  # the check constant stands for the declaration
+        elif found is not None and cmd.audit_of in audit_names:
             audited = True
     if found is None or not audited:
         return False

@@ -58,6 +58,7 @@ class CharTokenizer:
     """One token per character: exact, so continuation ids can be asserted."""
 
     eos_token_ids: Sequence[int] = (0,)
+    exact_ids = True
 
     def encode(self, text: str) -> list[int]:
         return [ord(c) for c in text]

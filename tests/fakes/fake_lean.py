@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import json
 import os
 import re
@@ -41,6 +42,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from lean_script import Rule, Script, load_script
 
+STATEMENT_CHECK = "lean_copilot_statement_check"
 WORKER_CRASHED = -32902
 WORKER_EXITED = -32901
 REQUEST_CANCELLED = -32800
@@ -673,7 +675,9 @@ class FakeLean:
         by_name: dict[str, Outcome] = {}
         for cmd in analyse(text):
             self.progress(doc, version, text, cmd.start)
-            if cmd.decl is not None:
+            if cmd.decl is not None and cmd.decl.name == STATEMENT_CHECK:
+                new = self.statement_check(text, cmd, by_name)
+            elif cmd.decl is not None:
                 out = self.judge.judge(text, cmd.decl)
                 rule = out.rule or Rule()
                 if rule.stderr:
@@ -706,6 +710,21 @@ class FakeLean:
         for w in [w for w in doc.waiters if w[1] <= version]:
             doc.waiters.remove(w)
             self.reply(w[0], {})
+
+    # --- lean-copilot's statement check (lean/shadow.py): `theorem lean_copilot_statement_check :
+    # type_of% @_lean_copilot_pinned_statement := @target`. Real Lean compares the types; this fake takes
+    # the statement as unchanged (the real-Lean tests cover a changed one) and gives the check the
+    # target's outcome, so that `#print axioms lean_copilot_statement_check` answers the target's axioms.
+    def statement_check(self, text: str, cmd: Command, by_name: dict[str, Outcome]) -> list[dict[str, Any]]:
+        m = re.search(r":=\s*@(\S+)\s*$", cmd.text)
+        name = m.group(1) if m else ""
+        out = by_name.get(name) or by_name.get(f"{cmd.namespace}.{name}" if cmd.namespace else name)
+        if out is None:
+            diag = {"start": cmd.start, "end": cmd.end, "severity": 1, "message": f"Unknown identifier `{name}`",
+                    "tags": []}
+            return [self.lsp_diag(text, diag)]
+        by_name[STATEMENT_CHECK] = dataclasses.replace(out, diags=[])
+        return []
 
     def audit(self, text: str, cmd: Command, by_name: dict[str, Outcome], script: Script) -> list[dict[str, Any]]:
         name = cmd.audit_of or ""

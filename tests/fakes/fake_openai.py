@@ -12,6 +12,11 @@ As a subprocess::
 
 prints its base URL (…/v1) on stdout once it listens. ``GET /_requests`` returns the records as JSON.
 
+Like vLLM, it also serves the tokenizer at the server root (not under /v1): ``POST /tokenize`` (a ``prompt``, or
+``messages`` rendered with the tokenizer's chat template), ``POST /detokenize`` and, when asked for,
+``GET /tokenizer_info``; ``tokenize=False`` (``--no-tokenize``) makes a server that has none of them, as most
+non-vLLM OpenAI-compatible servers. ``srv.tokenize_calls`` records each /tokenize and /detokenize body.
+
 Script format (JSON; a bare list means {"scripts": list}, a script that is a list means {"turns": list})::
 
     {"model": "fake-model", "latency_s": 0.0, "turn_marker": "\\n<REPL>\\n",
@@ -27,6 +32,8 @@ A turn's text is what the model "would say": the server appends EOS and cuts it 
 strings / stop_token_ids / max_tokens exactly like vLLM (stop_reason, include_stop_str_in_output, EOS text
 kept since skip_special_tokens is false). ``fail``: "http500" (no stream), "drop" (close the connection
 after ``after`` tokens), "garbage" (a non-JSON SSE event), "non_utf8" (invalid bytes), "hang" (never end).
+``ids``: the token ids the model samples instead of ``text`` tokenized (a model may emit a split that
+re-tokenizing its text would merge: what token-exact continuations must keep).
 """
 
 from __future__ import annotations
@@ -44,48 +51,17 @@ from typing import Any
 
 from aiohttp import web
 
-SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<sketch>", "</sketch>", "<REPL>", "</REPL>",
-            "<think>", "</think>"]
+if __package__:
+    from .fake_tokenize import SPECIALS, CharTokenizer, HFTok, TokenizerRoutes
+else:  # run as a script
+    from fake_tokenize import SPECIALS, CharTokenizer, HFTok, TokenizerRoutes  # type: ignore[no-redef]
 
-
-class CharTokenizer:
-    """Fallback tokenizer: the special tokens above are ids 0..8, any other character is ord(c) + 1000."""
-
-    def __init__(self) -> None:
-        self._re = re.compile("|".join(re.escape(s) for s in SPECIALS))
-        self.eos_token_id = 0
-
-    def encode(self, text: str) -> list[int]:
-        ids: list[int] = []
-        pos = 0
-        for m in self._re.finditer(text):
-            ids.extend(ord(c) + 1000 for c in text[pos : m.start()])
-            ids.append(SPECIALS.index(m.group()))
-            pos = m.end()
-        ids.extend(ord(c) + 1000 for c in text[pos:])
-        return ids
-
-    def decode(self, ids: list[int]) -> str:
-        return "".join(SPECIALS[i] if i < len(SPECIALS) else chr(i - 1000) for i in ids)
-
-
-class HFTok:
-    def __init__(self, directory: str) -> None:
-        from transformers import AutoTokenizer
-
-        self.hf = AutoTokenizer.from_pretrained(directory)
-        self.eos_token_id = self.hf.eos_token_id
-
-    def encode(self, text: str) -> list[int]:
-        return list(self.hf.encode(text, add_special_tokens=False))
-
-    def decode(self, ids: list[int]) -> str:
-        return self.hf.decode(ids, skip_special_tokens=False, clean_up_tokenization_spaces=False)
-
+__all__ = ["SPECIALS", "CharTokenizer", "FakeOpenAI", "HFTok", "RequestRecord", "parse_script"]
 
 @dataclass
 class TurnScript:
     text: str = ""
+    ids: list[int] | None = None
     fail: str | None = None
     after: int = 0
     latency_s: float | None = None
@@ -157,14 +133,24 @@ class FakeOpenAI:
         tokenizer_dir: str | Path | None = None,
         latency_s: float | None = None,
         model: str | None = None,
+        tokenize: bool = True,
+        tokenizer_info: bool = False,
+        tokenizer_info_template: str | None = None,
+        max_model_len: int = 20480,
     ) -> None:
         self.scripts, opts = parse_script(script or [])
+        self.tokenize = tokenize
+        self.tokenizer_info = tokenizer_info
+        self._tokenizer_info_template = tokenizer_info_template
+        self._max_model_len = max_model_len
         self.model = model or opts.get("model", "fake-model")
         self.latency_s = latency_s if latency_s is not None else float(opts.get("latency_s", 0.0))
         # Feedback blocks open with "\n<REPL>\n"; StepFun's system prompt mentions "<REPL>" in prose, which must
         # not count as a turn.
         self.turn_marker = opts.get("turn_marker", "\n<REPL>\n")
         self.tok = HFTok(str(tokenizer_dir)) if tokenizer_dir else CharTokenizer()
+        self.tokenizer_routes = TokenizerRoutes(self.tok, self.model, max_model_len=self._max_model_len,
+                                                info_template=self._tokenizer_info_template)
         self.requests: list[RequestRecord] = []
         self._rr = 0
         self._runner: web.AppRunner | None = None
@@ -182,7 +168,12 @@ class FakeOpenAI:
         app.router.add_get("/v1/models", self._models)
         app.router.add_post("/v1/completions", self._completions)
         app.router.add_get("/_requests", self._requests)
+        self.tokenizer_routes.add_to(app, tokenize=self.tokenize, info=self.tokenizer_info)
         return app
+
+    @property
+    def tokenize_calls(self) -> list[tuple[str, dict[str, Any]]]:
+        return self.tokenizer_routes.calls
 
     async def start(self, port: int = 0, host: str = "127.0.0.1") -> str:
         self.host = host
@@ -217,7 +208,7 @@ class FakeOpenAI:
     # --- scripted generation -----------------------------------------------------------------
     def _emitted(self, turn: TurnScript, p: _Params) -> str:
         """The text a turn produces under these stop parameters (for matching continuations)."""
-        return "".join(ev[0] for ev in self._generate(turn.text, p))
+        return "".join(ev[0] for ev in self._generate(turn.text, p, turn.ids))
 
     def _choose(self, prompt: str, turn: int, seed: int | None, p: _Params) -> int:
         eligible = [i for i, s in enumerate(self.scripts) if not s.match or re.search(s.match, prompt)]
@@ -234,9 +225,9 @@ class FakeOpenAI:
         self._rr += 1
         return i
 
-    def _generate(self, text: str, p: _Params):
+    def _generate(self, text: str, p: _Params, scripted: list[int] | None = None):
         """Yield (text_delta, token_id, finish_reason, stop_reason) per token, like vLLM's engine."""
-        ids = [*self.tok.encode(text), self.tok.eos_token_id]
+        ids = [*(self.tok.encode(text) if scripted is None else scripted), self.tok.eos_token_id]
         out: list[int] = []
         sent = 0
         hold = max((len(s) for s in p.stop), default=1) - 1
@@ -317,7 +308,7 @@ class FakeOpenAI:
 
     async def _whole(self, rec: RequestRecord, ts: TurnScript, p: _Params) -> web.Response:
         finish = stop_reason = None
-        for delta, tid, fin, why in self._generate(ts.text, p):
+        for delta, tid, fin, why in self._generate(ts.text, p, ts.ids):
             rec.output_ids.append(tid)
             rec.output_text += delta
             finish, stop_reason = fin, why
@@ -345,7 +336,7 @@ class FakeOpenAI:
             await resp.write(raw)
 
         try:
-            for n, (delta, tid, finish, stop_reason) in enumerate(self._generate(ts.text, p)):
+            for n, (delta, tid, finish, stop_reason) in enumerate(self._generate(ts.text, p, ts.ids)):
                 if ts.fail and n >= ts.after:
                     await self._fail(request, ts.fail, send)
                     return resp
@@ -392,9 +383,11 @@ async def _main(argv: list[str]) -> None:
     ap.add_argument("--tokenizer", default=None)
     ap.add_argument("--latency", type=float, default=None)
     ap.add_argument("--model", default=None)
+    ap.add_argument("--no-tokenize", action="store_true", help="serve no /tokenize or /detokenize")
     args = ap.parse_args(argv)
     script = json.loads(args.script.read_text(encoding="utf-8")) if args.script else []
-    server = FakeOpenAI(script, tokenizer_dir=args.tokenizer, latency_s=args.latency, model=args.model)
+    server = FakeOpenAI(script, tokenizer_dir=args.tokenizer, latency_s=args.latency, model=args.model,
+                        tokenize=not args.no_tokenize)
     print(await server.start(args.port, args.host), flush=True)
     try:
         await asyncio.Event().wait()

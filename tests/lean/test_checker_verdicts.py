@@ -207,7 +207,7 @@ async def test_wrong_full_name_fails_the_audit(make_checker):
     checker = await make_checker(Script(rules=[proved(r"trivial")]))
     v = await checker.check(make_target(text, "bar", full_name="Nope.bar"), Candidate("by\n  trivial"))
     assert v.outcome is Outcome.FAILED
-    assert "unknown constant" in v.reason
+    assert "could not find the proved declaration" in v.reason and "Nope.bar" in v.reason
 
 
 async def test_search_tactic_left_in_the_proof_is_not_finished(make_checker):
@@ -248,14 +248,14 @@ async def test_missing_audit_names_the_files_own_errors(make_checker):
 
 async def test_an_example_is_audited_under_a_name_of_ours(tmp_path: Path) -> None:
     from lean_copilot_py.core.targets import find_targets
-    from lean_copilot_py.lean.shadow import AUDIT_NAME, shadow_for
+    from lean_copilot_py.lean.shadow import AUDIT_NAME, CHECK_NAME, shadow_for
 
     text = "namespace N\n\n/-- doc -/\nexample (n : Nat) : n + 0 = n := by\n  sorry\n\nend N\n"
     (target,) = find_targets(tmp_path / "E.lean", text)
     assert target.full_name == ""
     shadow = shadow_for(target, Candidate("by\n  simp"))
     assert f"theorem {AUDIT_NAME} (n : Nat) : n + 0 = n := by\n  simp" in shadow.text
-    assert shadow.text.rstrip().endswith(f"#print axioms {AUDIT_NAME}")
+    assert f":= @{AUDIT_NAME}\n\n#print axioms {CHECK_NAME}\n" in shadow.text
     # The candidate's range still covers exactly the proof it wrote.
     (start, end), = shadow.candidate_ranges
     assert shadow.text[start:end] == " by\n  simp"

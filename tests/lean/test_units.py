@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -99,11 +100,36 @@ def test_shadow_layout():
     sh = shadow_for(target, Candidate("by\n  rfl", helpers="lemma h : True := trivial"))
     assert sh.text.startswith(target.prefix)
     assert sh.snippet == "lemma h : True := trivial\n\ntheorem t (n : Nat) : n = n := by\n  rfl"
-    assert sh.text.split("\n")[sh.audit_line] == "#print axioms t"
-    assert sh.origin == Pos(4, 0)
-    assert sh.decl_start == Pos(6, 0)
+    lines = sh.text.split("\n")
+    # The user's statement is pinned before any model code; the check ties the declaration to it.
+    assert lines[4] == "axiom _lean_copilot_pinned_statement (n : Nat) : n = n" and sh.pinned_lines == (4, 6)
+    check = "lean_copilot_statement_check : type_of% @_lean_copilot_pinned_statement"
+    assert lines[sh.check_line] == f"theorem {check} := @t"
+    assert lines[sh.audit_line] == "#print axioms lean_copilot_statement_check"
+    assert sh.origin == Pos(6, 0)
+    assert sh.decl_start == Pos(8, 0)
     assert "after" not in sh.text  # the shadow ends right after the target
-    assert sh.in_snippet(Pos(4, 0)) and not sh.in_snippet(Pos(3, 5)) and not sh.in_snippet(Pos(sh.audit_line, 0))
+    assert sh.in_snippet(Pos(6, 0)) and not sh.in_snippet(Pos(5, 0)) and not sh.in_snippet(Pos(sh.check_line, 0))
+    assert sh.in_pinned(Pos(4, 3)) and sh.in_check(Pos(sh.check_line, 0)) and not sh.in_check(Pos(sh.audit_line, 0))
+
+
+def test_shadow_pins_the_signature_without_modifiers_and_keeps_universes():
+    from lean_copilot_py.core.targets import find_targets
+
+    text = "universe v\n\n/-- d -/\n@[simp] private theorem u.{w} {α : Sort w} (a : α) : a = a := by\n  sorry\n"
+    (target,) = find_targets(Path("U.lean"), text)
+    sh = shadow_for(target, Candidate("rfl"))
+    assert "axiom _lean_copilot_pinned_statement.{w} {α : Sort w} (a : α) : a = a\n" in sh.text
+    data = "def two (n : Nat) : Nat := sorry\n"
+    sh = shadow_for(make_target(data, "two"), Candidate("2"))
+    check = "lean_copilot_statement_check : type_of% @_lean_copilot_pinned_statement"
+    assert f"noncomputable def {check} := @two" in sh.text
+
+
+def test_a_declaration_without_a_stated_type_is_audited_directly():
+    sh = shadow_for(make_target("def d := sorry\n", "d"), Candidate("1"))
+    assert sh.pinned_lines is None and sh.check_line == -1 and sh.audited == "d"
+    assert sh.text.rstrip().endswith("#print axioms d") and "axiom" not in sh.text.split("#print")[0]
 
 
 def test_sorry_positions_only_in_candidate_text():

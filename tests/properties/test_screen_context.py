@@ -46,3 +46,29 @@ def test_forbidden_words_inside_comments_are_not_findings(before: str, bad: str,
 @given(NOISE, st.sampled_from([b for b in sorted(FORBIDDEN) if '"' not in b and "{" not in b]), NOISE)
 def test_forbidden_words_inside_plain_strings_are_not_findings(before: str, bad: str, after: str) -> None:
     assert screen(f'{before}\nexact "{bad}"\n{after}') == []
+
+
+# Ways to make Lean read on as code where a plain lexer sees a string (issue 16): a literal that only an
+# interpolated reading closes, and malformed literals that Lean's parse-error recovery resumes inside.
+HIDERS = [
+    ('dbg_trace "{"\\""}"; rfl\n', ' --"'),
+    ('s!"{"\\""}"\n', ' --"'),
+    ('exact "\\q ', '"'),
+    ('exact "\\{ ', ' }"'),
+    ("exact '\\q' ", ""),
+    ("exact 1.5e ", ""),
+    ('exact dbg_trace "{)} ', '"; rfl'),
+    ('exact "unterminated ', None),  # None: nothing may follow (the literal must stay open)
+    ("exact «unterminated ", None),
+]
+EXEC = {k: v for k, v in FORBIDDEN.items() if v in ("#eval", "run_cmd", "attribute")}
+
+
+@settings(max_examples=150, deadline=None)
+@given(NOISE, st.sampled_from(HIDERS), st.sampled_from(sorted(EXEC)), NOISE)
+def test_code_hidden_where_only_lean_reads_it_is_found(before: str, hider: tuple[str, str | None], bad: str,
+                                                       after: str) -> None:
+    opener, closer = hider
+    src = f"{before}\n{opener}{bad}" + (f"{closer}\n{after}" if closer is not None else "")
+    rules = {f.rule for f in screen(src, allow_sorry=True, allow_search_tactics=True)}
+    assert EXEC[bad] in rules, (src, rules)  # the hidden construct itself, not only the malformed literal

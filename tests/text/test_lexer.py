@@ -67,11 +67,32 @@ def test_literals() -> None:
     assert [k for k, _ in kinds("'a' '\\n' '\\x41' 0x1F 2.5e3 `foo ``Bar r##\"a\"#b\"## \"e\\\"q\"")] == [
         "char", "char", "char", "number", "number", "name_lit", "name_lit", "string", "string",
     ]  # fmt: skip
+    assert kinds("f '' s") == [("ident", "f"), ("symbol", "''"), ("ident", "s")]
 
 
-def test_interpolated_string_terms_are_code() -> None:
-    got = kinds('s!"a {by sorry} {"}"} b"')
-    assert ("keyword", "sorry") in got and ("string", '"}"') in got and got[-1] == ("string", '} b"')
+def test_escapes_and_their_error_positions_follow_lean() -> None:
+    ok = [r'"\\ \" \' \r \n \t \x41 \u00e9"', '"gap \\\n   here"', r"'\''", r"'\x41'"]
+    for src in ok:
+        (t,) = tokenize(src)
+        assert not t.error, src
+    # Where Lean reports the error is where its recovery resumes reading (measured on Lean 4.35).
+    bad = {r'"\q #print"': 2, r'"\{"': 2, r'"\x4"': 4, '"a\\\n\n b"': 4, r"'\q'": 2, "'ab": 3}
+    for src, at in bad.items():
+        t = tokenize(src)[0]
+        assert t.error and t.error_at == at, (src, t)
+
+
+def test_numbers_follow_lean() -> None:
+    assert [t.text for t in tokenize("0x1F 1_000 2.5e3 1. 0b101")[::2]] == ["0x1F", "1_000", "2.5e3", "1.", "0b101"]
+    for src, at in {"0x": 2, "1_ ": 2, "1.5e x": 3, "2e": 1}.items():
+        t = tokenize(src)[0]
+        assert t.kind is Kind.NUMBER and t.error and t.error_at == at, (src, t)
+
+
+def test_unterminated_literals_report_where_lean_resumes() -> None:
+    assert tokenize('"abc')[0].error_at == 0
+    assert tokenize("«abc")[0].error_at == 1  # after the `«`, like Lean's identFnAux
+    assert tokenize("/- x")[0].error_at == 4
 
 
 def test_offsets_are_code_points_with_astral_characters() -> None:

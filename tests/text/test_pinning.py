@@ -13,7 +13,9 @@ from lean_copilot_py.core.targets import find_targets
 from lean_copilot_py.core.types import Candidate, Target, TargetKind, pos_to_offset
 
 P = Path("T.lean")
-SRC = """namespace LeanProject
+SRC = """open Nat
+
+namespace LeanProject
 
 theorem add_zero' (n : Nat) : n + 0 = n := by
   sorry
@@ -53,7 +55,8 @@ end LeanProject
     r = pin(targets()[0], out)
     assert r.ok and r.candidate is not None
     assert r.candidate.proof == "by\n  simp [helper]"
-    assert r.candidate.helpers == "open Nat\n\n/-- a helper -/\nlemma helper (a : Nat) : a + 0 = a := rfl"
+    # `open Nat` echoes the user's file and is dropped; the helper becomes private.
+    assert r.candidate.helpers == "/-- a helper -/\nprivate lemma helper (a : Nat) : a + 0 = a := rfl"
     assert "import" not in r.candidate.helpers and "#print" not in r.candidate.helpers
 
 
@@ -124,3 +127,66 @@ def test_splice_round_trip_keeps_every_byte_outside_the_replaced_span(i: int, pr
     before = text[: pos_to_offset(text, t.proof_span.start)]
     after = text[pos_to_offset(text, t.proof_span.end) :]
     assert doc.startswith(before) and doc.endswith(after)
+
+
+def test_helpers_are_private_theorems_with_allowed_prefixes() -> None:
+    out = """/-- doc -/
+@[simp] theorem h1 : True := trivial
+
+open Classical in
+set_option maxHeartbeats 400000 in
+lemma h2 : True := trivial
+
+private theorem h3 : True := trivial
+
+theorem add_zero' (n : Nat) : n + 0 = n := by simp"""
+    r = pin(targets()[0], out)
+    assert r.candidate is not None, r.refused
+    assert r.candidate.helpers.split("\n\n") == [
+        "/-- doc -/\n@[simp] private theorem h1 : True := trivial",
+        "open Classical in\nset_option maxHeartbeats 400000 in\nprivate lemma h2 : True := trivial",
+        "private theorem h3 : True := trivial",
+    ]
+
+
+NOT_HELPERS = {
+    "def two : Nat := 2": "`def`",
+    "instance evil : Inhabited Nat := ⟨5⟩": "`instance`",
+    "abbrev N := Nat": "`abbrev`",
+    "structure S where\n  x : Nat": "`structure`",
+    "class C (α : Type) where\n  x : α": "`class`",
+    "notation \"ℕ'\" => Nat": "`notation`",
+    "open Real": "`open …`",
+    "set_option autoImplicit true": "`set_option …`",
+    "noncomputable def f : Nat := 1": "`noncomputable`",
+    "protected theorem p : True := trivial": "`protected`",
+    "local instance : Inhabited Nat := ⟨5⟩": "`local`",
+}
+
+
+def test_anything_but_a_theorem_before_the_statement_is_refused_with_a_reason() -> None:
+    for helper, named in NOT_HELPERS.items():
+        r = pin(targets()[0], f"{helper}\n\ntheorem add_zero' (n : Nat) : n + 0 = n := by simp")
+        assert not r.ok, helper
+        assert named in r.refused and ("theorem" in r.refused or "… in" in r.refused), (helper, r.refused)
+
+
+def test_echoes_of_the_users_file_are_dropped_not_refused() -> None:
+    src = "open Nat\n\ndef myTwo : Nat := 2\n\ntheorem t (n : Nat) : n + 0 = n := by\n  sorry\n"
+    (t,) = find_targets(P, src)
+    r = pin(t, "open Nat\n\ndef   myTwo : Nat := 2\n\ntheorem t (n : Nat) : n + 0 = n := by simp")
+    assert r.candidate == Candidate(proof="by simp", helpers="")
+
+
+def test_helpers_are_bounded_in_number_and_size() -> None:
+    t = targets()[0]
+    lemmas = "\n\n".join(f"theorem h{i} : True := trivial" for i in range(1000))
+    r = pin(t, f"{lemmas}\n\ntheorem add_zero' (n : Nat) : n + 0 = n := by simp")
+    assert not r.ok and "1000 helper lemmas" in r.refused and "at most 8" in r.refused
+    eight = "\n\n".join(f"theorem h{i} : True := trivial" for i in range(8))
+    assert pin(t, f"{eight}\n\ntheorem add_zero' (n : Nat) : n + 0 = n := by simp").ok
+    assert not pin(t, f"{eight}\n\ntheorem add_zero' (n : Nat) : n + 0 = n := by simp", max_helpers=7).ok
+    big = "theorem big : True := by\n" + "  trivial\n" * 3000
+    r = pin(t, f"{big}\ntheorem add_zero' (n : Nat) : n + 0 = n := by simp")
+    assert not r.ok and "characters long" in r.refused
+    assert pin(t, f"{big}\ntheorem add_zero' (n : Nat) : n + 0 = n := by simp", max_helper_chars=10**6).ok

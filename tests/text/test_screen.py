@@ -49,6 +49,25 @@ HIDDEN = [
     "exact «sorryAx» _",
     "rfl\n#exit",
     'r#""# #eval 1',
+    # Issue 16: `dbg_trace` (any syntax using `interpolatedStr`) reads `"{"\""}"` as one literal.
+    'theorem t_ok : True := dbg_trace "{"\\""}"; True.intro\n#print "HIDDEN" --"',
+    'by exact (println! "{"\\""}"); trivial\n#eval IO.println 1 --"',
+    'trace[x] "{"}"; rfl\nrun_cmd pure () --"',
+    # Lean's recovery after a parse error resumes inside the literal (measured on Lean 4.35).
+    'theorem x : True := "\\q #print Eq"',
+    "theorem x : True := '\\q' #print Eq",
+    "theorem x : True := 1.5e #print Eq",
+    "theorem x : True := 0x #print Eq",
+    ")\n«#print Eq",
+    ')\n"#print Eq',
+    'theorem x : True := dbg_trace "{)}#print Eq"; True.intro',
+    'theorem x : True := "\\{ #eval 1 }"',
+    "exact (h : lean_copilot_pinned_statement)",
+    "exact _lean_copilot_pinned_statement",
+    "exact «lean_copilot_statement_check»",
+    "@[instance] theorem i : True := trivial",
+    "by\n  exact x\nwhere @[instance] inst : Inhabited Nat := ⟨5⟩",
+    "'\t' #eval 1",
 ]
 
 
@@ -69,6 +88,10 @@ INNOCENT = [
     "fun ⟨a, b⟩ => ⟨b, a⟩",
     "by decide",
     "#v[1, 2]",
+    'by exact (dbg_trace "{x} and {y + 1}"; rfl)',
+    'by exact s!"{n} ≠ {n + 1}"',
+    'exact "the #eval in a plain string is text"',
+    "exact ⟨_, h.lean_copilot⟩",
 ]
 
 
@@ -100,3 +123,15 @@ def test_never_raises(src: str) -> None:
 @given(st.text(alphabet=st.characters(blacklist_characters="-/\"\\'«`{}r"), max_size=30))
 def test_eval_after_any_innocent_prefix_is_seen(prefix: str) -> None:
     assert any(f.rule == "#eval" for f in screen(prefix + "\n#eval 1"))
+
+
+def test_ambiguous_literal_message_says_what_to_do() -> None:
+    (f, *rest) = screen('theorem t_ok : True := dbg_trace "{"\\""}"; True.intro\n#print "HIDDEN" --"')
+    assert f.rule == "ambiguous-string" and "interpolated" in f.message and "without `{`" in f.message
+    assert any(g.rule == "#print" and "parse error" in g.message for g in rest)
+
+
+def test_hidden_commands_found_in_other_readings_point_at_them() -> None:
+    src = 'theorem x : True := "\\q #print Eq"'
+    found = {f.rule: f for f in screen(src)}
+    assert src[found["#print"].offset :].startswith("#print")

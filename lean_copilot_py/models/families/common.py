@@ -13,6 +13,23 @@ _IMPORT_LINE = re.compile(r"^[ \t]*import[ \t]+\S.*(?:\n|$)", re.MULTILINE)
 # Special tokens a server leaves at the end of a finished output (EOS, end of turn).
 _TRAILING_SPECIALS = re.compile(r"(?:\s*(?:<\|[^|<>]*\|>|<｜[^<>]*｜>|</s>))+\s*$")
 
+# The families' own renderings of their models' chat templates, used only when neither a local tokenizer nor the
+# model server can template (a server without /tokenize). Written from the models' published prompt formats: the
+# DeepSeek style (DeepSeek-Prover-V2, and the DeepSeek-R1-distilled Qwen that StepFun-Prover-Preview-7B builds on)
+# and ChatML (the Qwen-based Kimina-Prover and Goedel-Prover-V2). A served template, when there is one, wins.
+DEEPSEEK_TEMPLATE = (
+    "{{ bos_token }}{% for m in messages %}{% if m['role'] == 'system' %}{{ m['content'] }}"
+    "{% elif m['role'] == 'user' %}<｜User｜>{{ m['content'] }}"
+    "{% elif m['role'] == 'assistant' %}<｜Assistant｜>{{ m['content'] }}<｜end▁of▁sentence｜>{% endif %}{% endfor %}"
+    "{% if add_generation_prompt %}<｜Assistant｜>{% endif %}"
+)
+DEEPSEEK_SPECIALS = {"bos_token": "<｜begin▁of▁sentence｜>", "eos_token": "<｜end▁of▁sentence｜>"}
+CHATML_TEMPLATE = (
+    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+CHATML_SPECIALS = {"eos_token": "<|im_end|>"}
+
 SEVERITY_NAMES = {
     Severity.ERROR: "error",
     Severity.WARNING: "warning",

@@ -36,12 +36,12 @@ function M.check()
       if vim.v.shell_error == 0 then
         report.ok("lean_copilot_py " .. out .. " importable by " .. cmd[1])
       else
-        report.error("lean_copilot_py is not installed for " .. cmd[1], { "pip install lean-copilot-py" })
+        report.error("lean_copilot_py is not installed for " .. cmd[1], { cmd[1] .. " -m pip install -e /path/to/lean-copilot-py (your checkout; the package is not on PyPI)" })
       end
     end
   else
     report.error("server command not executable: " .. cmd[1],
-      { "pip install lean-copilot-py, or set cmd / python in setup({...})" })
+      { "in your lean-copilot-py checkout run scripts/demo.sh (it makes .venv/), then set python = '<checkout>/.venv/bin/python' in setup({...})" })
   end
 
   if vim.fn.executable("lake") == 1 then
