@@ -6,8 +6,9 @@ Exit codes (documented in `--help` too):
   2  usage problem: a path that doesn't exist, --line without a single file or without a target there,
      an unreadable --resume report, files from several Lake projects
   3  Lean cannot be run here (no `lake`, or not a Lake project): doctor's explanation is printed
-  4  proofs were found but at least one file was NOT written (changed on disk, or the edited file failed
-     the whole-file Lean check); takes precedence over 1
+  4  at least one file was NOT written or not processed: it changed on disk, the edited file failed the
+     whole-file Lean check, it is read-only or has several hard links (the diff is still printed), or it
+     is a symbolic link to a file outside the Lake project; takes precedence over 1
   130 interrupted (Ctrl-C); the report written so far stays valid for --resume
 """
 
@@ -26,9 +27,9 @@ from rich.console import Console
 from ..core.types import LeanMessage, Verdict
 from ..project import LeanProject, discover, find_lake_root, lake_on_path
 from ..settings import Settings, load_settings, problem_lines
-from .collect import PathProblem, display_name, lean_files
+from .collect import Collected, PathProblem, collect, display_name, link_name
 from .progress import PlainProgress, RichProgress
-from .report import Report, load_report, save_report
+from .report import NOT_WRITTEN_STATUSES, Report, load_report, save_report
 from .runner import BatchRunner, FileJob, FileResult, FindTargets, SearchEngine, target_ids
 from .writeback import DocumentChecker, WriteRefused, checked_write, read_snapshot, unified_diff
 
@@ -107,11 +108,16 @@ async def prove(args: argparse.Namespace, out: TextIO, err: TextIO, wiring: Wiri
         err.write("--line needs exactly one Lean FILE\n")
         return EXIT_USAGE
     try:
-        files = lean_files(paths)
+        found = collect(paths)
     except PathProblem as exc:
         err.write(f"{exc}\n")
         return EXIT_USAGE
+    for link, why in found.refused:
+        err.write(f"{link_name(link)}: {why}\n")
+    files = found.files
     if not files:
+        if found.refused:
+            return EXIT_NOT_WRITTEN
         err.write(f"no .lean files under {', '.join(map(str, paths))}\n")
         return EXIT_USAGE
     roots = {find_lake_root(f) for f in files}
@@ -130,13 +136,16 @@ async def prove(args: argparse.Namespace, out: TextIO, err: TextIO, wiring: Wiri
             return EXIT_NO_LEAN
         wiring = build_wiring(settings, project)
     try:
-        return await _run(args, out, err, settings, files, wiring, previous, report_path, paths)
+        return await _run(args, out, err, settings, found, wiring, previous, report_path, paths)
     finally:
         await wiring.engine.aclose()
 
 
-async def _run(args: argparse.Namespace, out: TextIO, err: TextIO, settings: Settings, files: list[Path],
+async def _run(args: argparse.Namespace, out: TextIO, err: TextIO, settings: Settings, found: Collected,
                wiring: Wiring, previous: Report | None, report_path: Path | None, paths: list[Path]) -> int:
+    from .report import FileRecord
+
+    files = found.files
     use_model = not args.no_model and settings.model.backend != "none"
     note = "--no-model" if args.no_model else ("model.backend = \"none\"" if not use_model else "")
     jobs: list[FileJob] = []
@@ -161,6 +170,8 @@ async def _run(args: argparse.Namespace, out: TextIO, err: TextIO, settings: Set
 
     report = Report(paths=[str(p) for p in paths], use_model=use_model, write=args.write,
                     model={"backend": settings.model.backend, "name": settings.model.name, "used": None, "note": note})
+    for link, why in found.refused:
+        report.files[link_name(link)] = FileRecord(sha256="", targets=0, status="refused", detail=why)
     if previous is not None and args.line is None:
         report.targets = list(previous.targets)  # targets proved and written earlier no longer appear in the files
         keys.update(r.key for r in previous.targets)
@@ -178,7 +189,7 @@ async def _run(args: argparse.Namespace, out: TextIO, err: TextIO, settings: Set
     with progress:
         results = await runner.run(jobs)
 
-    diffs = await _write_back(results, report, args.write, wiring.check_document)
+    diffs = await _write_back(results, report, args.write, wiring.check_document, found.links)
     if previous is not None:
         for name, f in report.files.items():
             old = previous.files.get(name)
@@ -204,12 +215,13 @@ async def _run(args: argparse.Namespace, out: TextIO, err: TextIO, settings: Set
 
 
 async def _write_back(results: list[FileResult], report: Report, write: bool,
-                      check: DocumentChecker | None) -> list[str]:
+                      check: DocumentChecker | None, links: dict[Path, Path] | None = None) -> list[str]:
     from .report import FileRecord
 
     diffs: list[str] = []
     for res in results:
         snap, name = res.job.snapshot, res.job.display
+        link = (links or {}).get(snap.path)
         rec = FileRecord(sha256=snap.sha256, targets=len(res.records))
         report.files[name] = rec
         if res.text == snap.text:
@@ -222,6 +234,8 @@ async def _write_back(results: list[FileResult], report: Report, write: bool,
         try:
             await checked_write(snap, res.text, check)
             rec.status = "written"
+            if link is not None:
+                rec.detail = f"through the symbolic link {link_name(link)}, which still points to it"
         except WriteRefused as exc:
             rec.status, rec.detail = exc.status, exc.detail
         except OSError as exc:
@@ -252,7 +266,7 @@ def _isatty(stream: TextIO) -> bool:
 
 
 def _exit_code(report: Report) -> int:
-    if any(f.status in ("changed-on-disk", "check-failed", "error") for f in report.files.values()):
+    if any(f.status in NOT_WRITTEN_STATUSES for f in report.files.values()):
         return EXIT_NOT_WRITTEN
     totals = report.totals()
     return EXIT_OK if totals["proved"] == totals["targets"] else EXIT_UNPROVED

@@ -22,7 +22,8 @@ It is rewritten atomically after every target, so a killed run leaves a complete
     }
 
 File ``status``: "pending" | "diff" (proofs shown, not written) | "written" | "unchanged" (nothing proved) |
-"changed-on-disk" | "check-failed" (the edited file did not pass Lean as a whole) | "error".
+"changed-on-disk" | "check-failed" (the edited file did not pass Lean as a whole) | "refused" (read-only, several
+hard links, or a symbolic link out of the Lake project: see batch/writeback.py and batch/collect.py) | "error".
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 SCHEMA = "lean-copilot/prove-report@1"
+NOT_WRITTEN_STATUSES = ("changed-on-disk", "check-failed", "refused", "error")
 
 
 def _now() -> str:
@@ -145,10 +147,10 @@ class Report:
             lines.append(f"Model: {self.model.get('name', '?')}, {t['attempts']} attempts, "
                          f"{tok['prompt']} prompt + {tok['completion']} completion tokens.")
         for name, f in sorted(self.files.items()):
-            if f.status in ("changed-on-disk", "check-failed", "error"):
+            if f.status in NOT_WRITTEN_STATUSES:
                 lines.append(f"{name}: NOT written ({f.status}): {f.detail}")
             elif f.status == "written":
-                lines.append(f"{name}: written.")
+                lines.append(f"{name}: written ({f.detail})." if f.detail else f"{name}: written.")
         return "\n".join(lines)
 
     # -- (de)serialisation ---------------------------------------------------------------------

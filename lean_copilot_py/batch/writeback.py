@@ -1,11 +1,25 @@
 """Safe write-back: diffs of verified proofs, a whole-file Lean check, and atomic writes that refuse to
-overwrite a file someone changed since we read it."""
+overwrite a file someone changed since we read it.
+
+A write is a temp file renamed over the original: crash-safe (the file is the old text or the new text,
+never half of one), but it makes a new inode. So we refuse, with status "refused" and the diff still
+printed, what that would silently get wrong:
+- a read-only file (no write permission bit, or not writable by us): the user said "don't write this";
+  renaming over it would succeed anyway, since that only needs the folder to be writable;
+- a file with several hard links: the rename would leave the other names with the old text. Writing in
+  place instead would keep the link but is not crash-safe (a crash mid-write truncates the user's file), and
+  never losing the user's text wins over convenience;
+- a path that is no longer a regular file (replaced by a symlink, a fifo… since we read it).
+Symbolic links are decided earlier (batch/collect.py): a link to a file of the same Lake project is
+followed and the target is written in place of the link (the link stays a link); any other is refused.
+"""
 
 from __future__ import annotations
 
 import difflib
 import hashlib
 import os
+import stat
 import tempfile
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
@@ -95,24 +109,58 @@ class WriteRefused(Exception):
         self.detail = detail
 
 
-def atomic_replace(snap: Snapshot, new_text: str) -> None:
-    """Write ``new_text`` over ``snap.path`` via temp file + rename, keeping the file's mode; refuse if the
-    file changed since ``snap`` was taken (checked again right before the rename)."""
+NOT_WRITTEN = "the diff above has the proofs"
+
+
+def unsafe_to_replace(path: Path) -> str | None:
+    """Why replacing ``path`` by rename would do something the user did not ask for, or None."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return "the file was deleted"
+    if stat.S_ISLNK(st.st_mode):
+        return "the file was replaced by a symbolic link since it was read"
+    if not stat.S_ISREG(st.st_mode):
+        return "the path is no longer a regular file"
+    if not st.st_mode & 0o222 or not os.access(path, os.W_OK):
+        # The permission bits, not only access(): root may write anything, but a 0444 file says "don't".
+        return f"the file is read-only (mode {stat.S_IMODE(st.st_mode):04o}); {NOT_WRITTEN}"
+    if st.st_nlink > 1:
+        return (f"the file has {st.st_nlink} hard links, and replacing it would leave the other names with the "
+                f"old text; {NOT_WRITTEN}")
+    return None
+
+
+def refuse_unless_replaceable(snap: Snapshot) -> None:
+    """Raise WriteRefused when the file changed since ``snap`` or cannot be replaced safely."""
     why = changed_on_disk(snap)
     if why:
         raise WriteRefused("changed-on-disk", why)
+    unsafe = unsafe_to_replace(snap.path)
+    if unsafe:
+        raise WriteRefused("refused", unsafe)
+
+
+def atomic_replace(snap: Snapshot, new_text: str) -> None:
+    """Write ``new_text`` over ``snap.path`` via temp file + rename, keeping the file's mode (and, where
+    we may, its owner); refuse if the file changed since ``snap`` was taken or cannot be replaced safely
+    (both checked again right before the rename)."""
+    refuse_unless_replaceable(snap)
     path = snap.path
-    mode = path.stat().st_mode & 0o7777
+    st = path.stat()
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(new_text.encode("utf-8"))
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        why = changed_on_disk(snap)
-        if why:
-            raise WriteRefused("changed-on-disk", why)
+        os.chmod(tmp, stat.S_IMODE(st.st_mode))
+        if (st.st_uid, st.st_gid) != (os.geteuid(), os.getegid()):
+            try:
+                os.chown(tmp, st.st_uid, st.st_gid)  # e.g. root fixing a user's file keeps it the user's
+            except OSError:
+                pass  # not ours to give away: the file becomes ours, its text and mode are kept
+        refuse_unless_replaceable(snap)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -122,9 +170,7 @@ def atomic_replace(snap: Snapshot, new_text: str) -> None:
 async def checked_write(snap: Snapshot, new_text: str, check: DocumentChecker | None) -> None:
     """Check the edited file as a whole (no new errors vs the original), then write it atomically.
     Raises WriteRefused when anything is off; the file is then untouched."""
-    why = changed_on_disk(snap)
-    if why:
-        raise WriteRefused("changed-on-disk", why)
+    refuse_unless_replaceable(snap)  # before the whole-file check: no Lean time for a file we will not write
     if check is None:
         raise WriteRefused("check-failed", "no whole-file Lean check is available, so nothing is written")
     try:

@@ -30,10 +30,13 @@ def collect(parts: list[str], smoke: bool, *, progress: bool = True) -> dict[str
         say("bench: pipeline (reference loop, then ours) ...")
         out["pipeline"] = asyncio.run(run_pipeline(SMOKE if smoke else FULL))
     if "responsiveness" in parts:
+        from .large_document import FULL_LARGE, SMOKE_LARGE, run_large_document
         from .responsiveness import FULL_RESP, SMOKE_RESP, run_responsiveness
 
         say("bench: responsiveness (lean-copilot serve under load) ...")
         out["responsiveness"] = asyncio.run(run_responsiveness(SMOKE_RESP if smoke else FULL_RESP))
+        say("bench: responsiveness (a large document, exit with work queued) ...")
+        out["responsiveness"]["large_document"] = asyncio.run(run_large_document(SMOKE_LARGE if smoke else FULL_LARGE))
     if "gpu" in parts:
         from .gpu import run_gpu
 
@@ -51,6 +54,10 @@ def render(results: dict[str, Any]) -> str:
         parts.append(pipeline_table(results["pipeline"]))
     if "responsiveness" in results:
         parts.append(responsiveness_table(results["responsiveness"]))
+        if "large_document" in results["responsiveness"]:
+            from .large_document import large_document_table
+
+            parts.append(large_document_table(results["responsiveness"]["large_document"]))
     if "gpu" in results:
         g = results["gpu"]
         if g.get("ran"):

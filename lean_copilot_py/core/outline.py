@@ -10,10 +10,13 @@ keyword. Decision on `example`: it is a declaration with ``decl_name == full_nam
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any, Generic, TypeVar
 
 from .lexer import Kind, Token, significant, tokenize
+from .lines import LineIndex
 
 DECL_KEYWORDS = frozenset({"theorem", "lemma", "def", "example", "instance", "abbrev"})
 _COMMAND_KEYWORDS = frozenset(
@@ -49,12 +52,45 @@ class Decl:
     sorries: tuple[int, ...]  # token indices of `sorry` in the body
 
 
+_T = TypeVar("_T")
+
+
+class _lazy(Generic[_T]):
+    """Computed on first use and kept on the instance. Unlike Python 3.11's cached_property it takes no
+    class-wide lock, so a large document's tables built in one thread never make another thread wait while
+    it reads a different outline's (two threads racing on one outline both compute the same value)."""
+
+    def __init__(self, fn: Callable[[Any], _T]) -> None:
+        self.fn = fn
+        self.name = fn.__name__
+
+    def __get__(self, obj: Any, owner: type | None = None) -> _T:
+        value = self.fn(obj)
+        obj.__dict__[self.name] = value  # shadows this non-data descriptor from now on
+        return value
+
+
 @dataclass(frozen=True)
 class Outline:
     text: str
     tokens: tuple[Token, ...]  # significant tokens (doc comments included)
     all_tokens: tuple[Token, ...]
     decls: tuple[Decl, ...]
+
+    # Lookup tables built on first use and kept with the outline (one per text): a code action on a large
+    # document then costs binary searches, not scans from the file's start.
+    @_lazy
+    def lines(self) -> LineIndex:
+        return LineIndex(self.text)
+
+    @_lazy
+    def decl_starts(self) -> list[int]:
+        return [d.start for d in self.decls]
+
+    @_lazy
+    def token_starts(self) -> list[int]:
+        """Start offsets of ``all_tokens``."""
+        return [t.start for t in self.all_tokens]
 
 
 def _col(text: str, offset: int) -> int:
@@ -218,15 +254,25 @@ def _build(text: str) -> Outline:
     return Outline(text, tuple(toks), tuple(all_tokens), tuple(decls))
 
 
+# An outline weighs ~100 times its text (a 2 MB document: ~200 MB of tokens), so large texts get a cache of
+# their own, two deep: typing in a large file makes a new text per keystroke, and sixteen of them would be GBs.
+LARGE_TEXT = 256_000
+
+
 @lru_cache(maxsize=16)
 def _outline_cached(text: str) -> Outline:
+    return _build(text)
+
+
+@lru_cache(maxsize=2)
+def _outline_large(text: str) -> Outline:
     return _build(text)
 
 
 def outline(text: str) -> Outline:
     """Declarations and tokens of ``text`` (cached: code actions ask again and again for the same text)."""
     try:
-        return _outline_cached(text)
+        return _outline_large(text) if len(text) > LARGE_TEXT else _outline_cached(text)
     except Exception:  # never let a parsing bug reach the editor
         return Outline(text, (), (), ())
 

@@ -7,6 +7,27 @@ from __future__ import annotations
 from .types import Candidate, Target, TargetKind, pos_to_offset
 
 
+def line_ending(target: Target) -> str:
+    """The line ending of the text around the target ("\r\n" in a CRLF file): what inserted lines use, so
+    that a proof does not put bare-LF lines into a CRLF file."""
+    text = target.text
+    at = pos_to_offset(text, target.decl_span.start)
+    nl = text.find("\n", at)
+    if nl < 0:
+        nl = text.rfind("\n", 0, at)
+    return "\r\n" if nl > 0 and text[nl - 1] == "\r" else "\n"
+
+
+def helpers_text(target: Target, candidate: Candidate) -> str:
+    """The candidate's helper declarations as inserted before the target (with the blank line after them),
+    or "" when there are none."""
+    helpers = candidate.helpers.replace("\r\n", "\n").strip("\n")
+    if not helpers:
+        return ""
+    nl = line_ending(target)
+    return (helpers + "\n\n").replace("\n", nl)
+
+
 def _dedent_tail(lines: list[str]) -> list[str]:
     """Remove the common indentation of every line after the first (blank lines ignored)."""
     tail = [ln for ln in lines[1:] if ln.strip()]
@@ -21,8 +42,9 @@ def replacement_text(target: Target, candidate: Candidate) -> str:
 
     DECLARATION: the proof after `:=` (``by ...`` or a term); continuation lines are indented two columns
     past the declaration keyword, keeping their relative structure. SORRY / CURSOR: continuation lines
-    align with the replaced token's column, as Lean's tactic blocks require.
+    align with the replaced token's column, as Lean's tactic blocks require. Lines end as the file's do.
     """
+    nl = line_ending(target)
     proof = candidate.proof.strip("\n").replace("\r\n", "\n").replace("\t", "  ")
     lines = _dedent_tail(proof.split("\n"))
     if target.kind is TargetKind.DECLARATION:
@@ -30,10 +52,10 @@ def replacement_text(target: Target, candidate: Candidate) -> str:
         base = target.indent + 2
         # A tactic block whose first line is only `by` keeps every tactic at the same base column.
         body = [first] + [(" " * base + ln) if ln else "" for ln in lines[1:]]
-        return " " + "\n".join(body)
+        return " " + nl.join(body)
     base = target.proof_span.start.col
     body = [lines[0].lstrip()] + [(" " * base + ln) if ln else "" for ln in lines[1:]]
-    return "\n".join(body)
+    return nl.join(body)
 
 
 def declaration_text(target: Target, candidate: Candidate) -> str:
@@ -51,6 +73,5 @@ def spliced_document(target: Target, candidate: Candidate) -> str:
     text = target.text
     decl_start = pos_to_offset(text, target.decl_span.start)
     decl_end = pos_to_offset(text, target.decl_span.end)
-    helpers = candidate.helpers.strip("\n")
-    before = text[:decl_start] + (helpers + "\n\n" if helpers else "")
+    before = text[:decl_start] + helpers_text(target, candidate)
     return before + declaration_text(target, candidate) + text[decl_end:]

@@ -3,11 +3,12 @@ declaration or tactic block under a cursor. Built on the document outline (core/
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from pathlib import Path
 
 from .lexer import COMMENTS, Kind
 from .outline import DECL_KEYWORDS, Decl, Outline, command_starts, declarations, line_indent, outline
-from .types import Pos, Span, Target, TargetKind, offset_to_pos, pos_to_offset
+from .types import Pos, Span, Target, TargetKind
 
 __all__ = [
     "DECL_KEYWORDS",
@@ -17,6 +18,7 @@ __all__ = [
     "declaration_target",
     "declarations",
     "find_targets",
+    "has_targets",
     "in_tactic_position",
     "outline",
     "sorry_targets_in",
@@ -40,15 +42,16 @@ def _proof_missing(o: Outline, d: Decl) -> bool:
 def _make(path: Path, o: Outline, d: Decl, kind: TargetKind, start: int, end: int, others: int) -> Target:
     text = o.text
     header_end = d.assign_end if d.assign_end is not None else o.tokens[d.body].start if d.body <= d.last else d.end
+    pos = o.lines.pos
     return Target(
         path=path,
         text=text,
         kind=kind,
         decl_name=d.name,
         full_name=d.full_name,
-        decl_span=Span(offset_to_pos(text, d.start), offset_to_pos(text, max(d.end, end))),
+        decl_span=Span(pos(d.start), pos(max(d.end, end))),
         header=text[d.start : header_end],
-        proof_span=Span(offset_to_pos(text, start), offset_to_pos(text, end)),
+        proof_span=Span(pos(start), pos(end)),
         indent=line_indent(text, d.keyword_start),
         other_sorries=others,
     )
@@ -67,10 +70,10 @@ def _sorry_target(path: Path, o: Outline, d: Decl, i: int) -> Target | None:
     return _make(path, o, d, TargetKind.SORRY, t.start, t.end, len(d.sorries) - 1)
 
 
-def find_targets(path: Path, text: str) -> list[Target]:
+def find_targets(path: Path, text: str, *, o: Outline | None = None) -> list[Target]:
     """Every `sorry` in a proof, in text order: a sorry that is the whole proof becomes a DECLARATION
-    target, any other a SORRY target."""
-    o = outline(text)
+    target, any other a SORRY target. ``o``: the outline of ``text`` when the caller already holds it."""
+    o = o if o is not None else outline(text)
     out: list[Target] = []
     for d in o.decls:
         if _whole_proof_sorry(o, d):
@@ -83,23 +86,35 @@ def find_targets(path: Path, text: str) -> list[Target]:
     return out
 
 
+def has_targets(o: Outline) -> bool:
+    """Whether :func:`find_targets` would find anything, without building the targets."""
+    return any(d.sorries for d in o.decls)  # each sorry yields a target (see find_targets)
+
+
 def sorry_targets_in(path: Path, text: str, span: Span) -> list[Target]:
     """The targets of :func:`find_targets` whose proof span lies within ``span`` (e.g. a selection)."""
     return [t for t in find_targets(path, text) if span.start <= t.proof_span.start and t.proof_span.end <= span.end]
 
 
+def _near(o: Outline, off: int) -> tuple[Decl, ...]:
+    """The declarations that can hold ``off``, in text order: the last one starting at or before it, and
+    the one before that (whose `limit` may touch it). Declarations do not overlap, so no other can."""
+    i = bisect_right(o.decl_starts, off)
+    return o.decls[max(0, i - 2) : i]
+
+
 def _decl_at(o: Outline, off: int) -> Decl | None:
-    for d in o.decls:
+    for d in _near(o, off):
         if d.start <= off <= d.end or (d.end < off < d.limit and "\n" not in o.text[d.end : off]):
             return d
     return None
 
 
-def target_at(path: Path, text: str, pos: Pos) -> Target | None:
+def target_at(path: Path, text: str, pos: Pos, *, o: Outline | None = None) -> Target | None:
     """For a code action at ``pos``: the sorry under or touching the cursor, else the enclosing declaration
     when its proof is missing, `sorry` or incomplete (a DECLARATION target); None elsewhere."""
-    o = outline(text)
-    off = pos_to_offset(text, pos)
+    o = o if o is not None else outline(text)
+    off = o.lines.offset(pos)
     d = _decl_at(o, off)
     if d is None:
         return None
@@ -109,19 +124,21 @@ def target_at(path: Path, text: str, pos: Pos) -> Target | None:
     return _declaration_target(path, o, d) if _proof_missing(o, d) else None
 
 
-def declaration_target(path: Path, text: str, pos: Pos) -> Target | None:
+def declaration_target(path: Path, text: str, pos: Pos, *, o: Outline | None = None) -> Target | None:
     """The enclosing declaration as a DECLARATION target, whatever its proof (to re-prove a failing one)."""
-    o = outline(text)
-    d = _decl_at(o, pos_to_offset(text, pos))
+    o = o if o is not None else outline(text)
+    d = _decl_at(o, o.lines.offset(pos))
     return _declaration_target(path, o, d) if d is not None else None
 
 
 def _inside_comment_or_string(o: Outline, off: int) -> bool:
-    for t in o.all_tokens:
-        if t.start < off < t.end or (t.kind is Kind.LINE_COMMENT and t.start < off <= t.end):
-            return t.kind in COMMENTS or t.kind in (Kind.STRING, Kind.CHAR)
-        if t.start >= off:
-            break
+    # Tokens tile the text, so only the last token starting before ``off`` can contain it.
+    i = bisect_left(o.token_starts, off) - 1
+    if i < 0:
+        return False
+    t = o.all_tokens[i]
+    if t.start < off < t.end or (t.kind is Kind.LINE_COMMENT and t.start < off <= t.end):
+        return t.kind in COMMENTS or t.kind in (Kind.STRING, Kind.CHAR)
     return False
 
 
@@ -129,8 +146,8 @@ def cursor_target(path: Path, text: str, pos: Pos) -> Target | None:
     """A CURSOR target (zero-width proof span at ``pos``) when ``pos`` is inside a `by` block of a
     declaration's proof, for next-tactic suggestions."""
     o = outline(text)
-    off = pos_to_offset(text, pos)
-    d = next((d for d in o.decls if d.start <= off < max(d.limit, d.end + 1)), None)
+    off = o.lines.offset(pos)
+    d = next((d for d in _near(o, off) if d.start <= off < max(d.limit, d.end + 1)), None)
     if d is None or d.assign_end is None or off < d.assign_end:
         return None
     if off > d.end and "\n\n" in text[d.end : off].replace("\r", "").replace(" ", ""):
@@ -177,8 +194,8 @@ def in_tactic_position(target: Target) -> bool:
     if target.kind is TargetKind.DECLARATION:
         return False
     o = outline(target.text)
-    off = pos_to_offset(target.text, target.proof_span.start)
-    d = next((d for d in o.decls if d.start <= off <= max(d.end, d.limit)), None)
+    off = o.lines.offset(target.proof_span.start)
+    d = next((d for d in _near(o, off) if d.start <= off <= max(d.end, d.limit)), None)
     if d is None:
         return False
     prev_i = max((i for i in range(d.kw, d.last + 1) if o.tokens[i].end <= off), default=None)

@@ -10,14 +10,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
 from lsprotocol import types as lsp
+from pygls.exceptions import FeatureRequestError
 from pygls.lsp.server import LanguageServer
-from pygls.protocol import LanguageServerProtocol
-from pygls.protocol.language_server import lsp_method
 
 from .. import __version__
 from ..project import find_lake_root
@@ -31,6 +29,7 @@ from .config import (
     editor_options,
 )
 from .documents import DocumentStore, uri_to_path
+from .protocol import CopilotProtocol, plain_message
 from .searches import SearchRegistry
 
 log = logging.getLogger(__name__)
@@ -39,30 +38,9 @@ STATUS_NOTIFICATION = "leanCopilot/status"
 PARENT_POLL_S = 3.0
 
 
-class CopilotProtocol(LanguageServerProtocol):
-    """pygls' protocol with three changes: positions are always UTF-16 (the contract; clients must support
-    it), $/cancelRequest also reaches searches a command is waiting on (pygls cannot cancel command
-    handlers), and `exit` stops our serve loop instead of calling sys.exit from a callback."""
-
-    _server: CopilotServer
-
-    @lsp_method(lsp.INITIALIZE)
-    def lsp_initialize(self, params: lsp.InitializeParams) -> Generator[Any, Any, lsp.InitializeResult]:
-        general = params.capabilities.general
-        if general is not None:
-            general.position_encodings = None  # pygls then settles on UTF-16
-        return (yield from super().lsp_initialize(params))
-
-    def _handle_cancel_notification(self, msg_id: Any) -> None:
-        self._server.searches.request_cancelled(msg_id)
-        super()._handle_cancel_notification(msg_id)
-
-    @lsp_method(lsp.EXIT)
-    def lsp_exit(self, *args: Any) -> None:
-        self._server.request_exit(0 if self._shutdown else 1)
-
-
 class CopilotServer(LanguageServer):
+    protocol: CopilotProtocol
+
     def __init__(self, engine_factory: EngineFactory | None = None) -> None:
         super().__init__(
             "lean-copilot",
@@ -79,6 +57,7 @@ class CopilotServer(LanguageServer):
         self.exit_code: int | None = None
         self._exit = asyncio.Event()
         self._background: set[asyncio.Task[Any]] = set()
+        self._closing: asyncio.Future[None] | None = None
         self._initialized = False
         self._pending_problems: list[str] = []
         self._problems = ProblemReport()
@@ -118,6 +97,14 @@ class CopilotServer(LanguageServer):
 
     def show(self, message: str, kind: lsp.MessageType = lsp.MessageType.Info) -> None:
         self.window_show_message(lsp.ShowMessageParams(type=kind, message=message))
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """A handler failed outside a request (a notification, a send): one plain line to the user, the
+        traceback only in our log (pygls logged it where it happened). Failed requests are answered instead."""
+        if source is FeatureRequestError:
+            return
+        self.show(f"lean-copilot: internal error: {plain_message(str(error))} (details in the server log)",
+                  lsp.MessageType.Error)
 
     def notify_status(self, state: str, message: str = "") -> None:
         self.protocol.notify(STATUS_NOTIFICATION, {"state": state, "running": self.searches.count, "message": message})
@@ -180,7 +167,14 @@ class CopilotServer(LanguageServer):
         await self._exit.wait()
 
     async def aclose(self) -> None:
-        """Cancel every search and close every engine (Lean and model servers with them)."""
+        """Cancel every search and close every engine (Lean and model servers with them). Called by the
+        `shutdown` handler and again on the way out (an `exit` may arrive while `shutdown` is closing):
+        every caller waits for the same, single close."""
+        if self._closing is None:
+            self._closing = asyncio.ensure_future(self._close())
+        await asyncio.shield(self._closing)
+
+    async def _close(self) -> None:
         await self.searches.aclose()
         current = asyncio.current_task()
         tasks = [t for t in self._background if t is not current]

@@ -3,18 +3,24 @@
 pygls keeps a workspace too, but we keep our own plain-str text so that the core (which works in code
 points) never sees pygls objects, and so that "has the target's text changed since the search began?" is
 a plain string comparison.
+
+Each version of a document is indexed once (line starts, outline, targets; server/indexing.py), lazily,
+and the index lives with the document: code actions on a large file then cost binary searches instead of
+re-reading the file, and the outline cannot be evicted by the core's small text-keyed cache while searches
+use it for candidates.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from lsprotocol import types as lsp
 from pygls.uris import to_fs_path
 
+from .indexing import DocumentIndex, IndexWorker
 from .positions import offset_of
 
 log = logging.getLogger(__name__)
@@ -28,6 +34,16 @@ class Document:
     path: Path
     version: int | None
     text: str
+    _index: DocumentIndex | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def index(self) -> DocumentIndex:
+        """The index of the current text (a new one, built lazily, once the text changed)."""
+        if self._index is None or self._index.text is not self.text:
+            if self._index is not None:
+                self._index.superseded = True
+            self._index = DocumentIndex(self.path, self.text)
+        return self._index
 
 
 def uri_to_path(uri: str) -> Path:
@@ -53,6 +69,15 @@ class DocumentStore:
     def __init__(self) -> None:
         self._docs: dict[str, Document] = {}
         self._listeners: list[ChangeListener] = []
+        self.indexer = IndexWorker()
+
+    async def indexed(self, doc: Document) -> DocumentIndex | None:
+        """The built index of ``doc``'s current text; None when the text changed (or the document was
+        closed) before it was built: an answer then would be about a text the editor no longer shows."""
+        index = doc.index
+        if await self.indexer.ready(index) and not index.superseded:
+            return index
+        return None
 
     def on_change(self, listener: ChangeListener) -> None:
         """Call ``listener`` after every change or close (used to cancel requests made stale by typing)."""
@@ -72,6 +97,9 @@ class DocumentStore:
             log.debug("ignoring %s (languageId %s)", item.uri, item.language_id)
             return None
         doc = Document(item.uri, uri_to_path(item.uri), item.version, item.text)
+        old = self._docs.get(item.uri)
+        if old is not None and old._index is not None:
+            old._index.superseded = True
         self._docs[item.uri] = doc
         return doc
 
@@ -84,12 +112,16 @@ class DocumentStore:
             text = apply_change(text, change)
         doc.text = text
         doc.version = params.text_document.version
+        if doc._index is not None:
+            doc._index.superseded = True
         self._notify(doc)
         return doc
 
     def close(self, uri: str) -> None:
         doc = self._docs.pop(uri, None)
         if doc is not None:
+            if doc._index is not None:
+                doc._index.superseded = True
             self._notify(doc)
 
     def _notify(self, doc: Document) -> None:

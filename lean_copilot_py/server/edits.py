@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 
-from ..core.splice import replacement_text
+from ..core.splice import helpers_text, replacement_text
 from ..core.types import Candidate, Target
 from .config import EnginePort
 from .documents import Document, DocumentStore
@@ -37,10 +37,10 @@ def build_edit(server: LanguageServer, doc: Document, target: Target, candidate:
     """The WorkspaceEdit for ``candidate`` against ``doc`` (whose text must equal ``target.text``)."""
     text = doc.text
     edits: list[lsp.TextEdit] = []
-    helpers = candidate.helpers.strip("\n")
+    helpers = helpers_text(target, candidate)  # in the document's line endings, like the proof
     if helpers:
         at = to_lsp(text, target.decl_span.start)
-        edits.append(lsp.TextEdit(range=lsp.Range(start=at, end=at), new_text=helpers + "\n\n"))
+        edits.append(lsp.TextEdit(range=lsp.Range(start=at, end=at), new_text=helpers))
     edits.append(
         lsp.TextEdit(range=span_to_range(text, target.proof_span), new_text=replacement_text(target, candidate))
     )

@@ -9,10 +9,17 @@ from __future__ import annotations
 
 from lsprotocol import types as lsp
 
+from ..core.lines import LineIndex
 from ..core.types import Pos, Span, pos_to_offset
 
+# Every function taking ``text`` also takes the text's LineIndex: then a position costs a binary search
+# instead of a scan from the file's start.
+Text = str | LineIndex
 
-def _line(text: str, line: int) -> str:
+
+def _line(text: Text, line: int) -> str:
+    if isinstance(text, LineIndex):
+        return text.line_text(line)
     start = 0
     for _ in range(line):
         nxt = text.find("\n", start)
@@ -43,18 +50,20 @@ def cp_to_utf16(line_text: str, col: int) -> int:
     return len(prefix) + sum(1 for ch in prefix if ord(ch) > 0xFFFF)
 
 
-def to_core(text: str, position: lsp.Position) -> Pos:
+def to_core(text: Text, position: lsp.Position) -> Pos:
     return Pos(position.line, utf16_to_cp(_line(text, position.line), position.character))
 
 
-def to_lsp(text: str, pos: Pos) -> lsp.Position:
+def to_lsp(text: Text, pos: Pos) -> lsp.Position:
     return lsp.Position(line=pos.line, character=cp_to_utf16(_line(text, pos.line), pos.col))
 
 
-def span_to_range(text: str, span: Span) -> lsp.Range:
+def span_to_range(text: Text, span: Span) -> lsp.Range:
     return lsp.Range(start=to_lsp(text, span.start), end=to_lsp(text, span.end))
 
 
-def offset_of(text: str, position: lsp.Position) -> int:
+def offset_of(text: Text, position: lsp.Position) -> int:
     """Code-point offset into ``text`` of an LSP position (clamped like the core's pos_to_offset)."""
+    if isinstance(text, LineIndex):
+        return text.offset(to_core(text, position))
     return pos_to_offset(text, to_core(text, position))

@@ -2,6 +2,8 @@
 
 Thin policy over core.targets: "prove" wants the declaration around the cursor, "fill" the sorry under
 it, "fill all" every sorry; and after the document changed, the same target in the new text.
+
+``o``, where given, is the outline of ``text`` the caller already holds (a document version's index).
 """
 
 from __future__ import annotations
@@ -10,26 +12,30 @@ import dataclasses
 from pathlib import Path
 
 from ..core import targets as core_targets
-from ..core.types import Pos, Target, TargetKind, offset_to_pos, pos_to_offset
+from ..core.lines import LineIndex
+from ..core.outline import Outline, outline
+from ..core.types import Pos, Target, TargetKind
 
 
-def declaration_target(path: Path, text: str, pos: Pos) -> Target | None:
+def declaration_target(path: Path, text: str, pos: Pos, *, o: Outline | None = None) -> Target | None:
     """The declaration at ``pos`` whose proof is missing, `sorry` or incomplete (the whole proof is replaced)."""
-    found = core_targets.target_at(path, text, pos)
+    o = o if o is not None else outline(text)
+    found = core_targets.target_at(path, text, pos, o=o)
     if found is not None and found.kind is TargetKind.SORRY:
         # On a sorry inside a longer proof: the declaration around it (asked at its start, off the sorry).
-        found = core_targets.target_at(path, text, found.decl_span.start)
+        found = core_targets.target_at(path, text, found.decl_span.start, o=o)
     if found is not None and found.kind is TargetKind.DECLARATION:
         return found
     return None
 
 
-def sorry_target(path: Path, text: str, pos: Pos) -> Target | None:
+def sorry_target(path: Path, text: str, pos: Pos, *, o: Outline | None = None) -> Target | None:
     """The `sorry` under the cursor. A sorry that is the whole proof is its declaration's target."""
-    found = core_targets.target_at(path, text, pos)
+    o = o if o is not None else outline(text)
+    found = core_targets.target_at(path, text, pos, o=o)
     if found is None:
         return None
-    if found.kind is TargetKind.SORRY or _word_at(text, pos_to_offset(text, pos)) == "sorry":
+    if found.kind is TargetKind.SORRY or _word_at(text, o.lines.offset(pos)) == "sorry":
         return found
     return None
 
@@ -52,17 +58,17 @@ def _word_at(text: str, offset: int) -> str:
     return text[start:end]
 
 
-def decl_text(target: Target) -> str:
-    start = pos_to_offset(target.text, target.decl_span.start)
-    end = pos_to_offset(target.text, target.decl_span.end)
-    return target.text[start:end]
+def decl_text(target: Target, lines: LineIndex | None = None) -> str:
+    """The declaration's text; ``lines``: the LineIndex of ``target.text`` when the caller holds one."""
+    lines = lines if lines is not None else LineIndex(target.text)
+    return target.text[lines.offset(target.decl_span.start) : lines.offset(target.decl_span.end)]
 
 
-def _proof_offset_in_decl(target: Target) -> tuple[int, int]:
-    decl_start = pos_to_offset(target.text, target.decl_span.start)
+def _proof_offset_in_decl(target: Target, lines: LineIndex) -> tuple[int, int]:
+    decl_start = lines.offset(target.decl_span.start)
     return (
-        pos_to_offset(target.text, target.proof_span.start) - decl_start,
-        pos_to_offset(target.text, target.proof_span.end) - decl_start,
+        lines.offset(target.proof_span.start) - decl_start,
+        lines.offset(target.proof_span.end) - decl_start,
     )
 
 
@@ -72,16 +78,22 @@ def relocate(target: Target, new_text: str, version: int | None = None) -> Targe
     core.targets is asked first (it also refreshes the namespace-qualified name); when it does not list
     this kind of target, the declaration is found textually and the spans are moved with it.
     """
-    old_decl = decl_text(target)
-    rel = _proof_offset_in_decl(target)
-    old_offset = pos_to_offset(target.text, target.decl_span.start)
+    old_lines = LineIndex(target.text)
+    old_decl = decl_text(target, old_lines)
+    rel = _proof_offset_in_decl(target, old_lines)
+    old_offset = old_lines.offset(target.decl_span.start)
+    o = outline(new_text)
+    new_lines = o.lines
     same = [
         t
-        for t in core_targets.find_targets(target.path, new_text)
-        if t.kind is target.kind and decl_text(t) == old_decl and _proof_offset_in_decl(t) == rel
+        for t in core_targets.find_targets(target.path, new_text, o=o)
+        if t.kind is target.kind
+        and t.decl_name == target.decl_name  # cheap first: a large file has thousands of targets
+        and decl_text(t, new_lines) == old_decl
+        and _proof_offset_in_decl(t, new_lines) == rel
     ]
     if same:
-        best = min(same, key=lambda t: abs(pos_to_offset(new_text, t.decl_span.start) - old_offset))
+        best = min(same, key=lambda t: abs(new_lines.offset(t.decl_span.start) - old_offset))
         return dataclasses.replace(best, version=version)
     hits = _occurrences(new_text, old_decl)
     if not hits:
@@ -89,7 +101,7 @@ def relocate(target: Target, new_text: str, version: int | None = None) -> Targe
     start = min(hits, key=lambda off: abs(off - old_offset))
 
     def moved(p: Pos) -> Pos:
-        return offset_to_pos(new_text, pos_to_offset(target.text, p) - old_offset + start)
+        return new_lines.pos(old_lines.offset(p) - old_offset + start)
 
     return dataclasses.replace(
         target,

@@ -68,3 +68,7 @@ def test_bench_smoke_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert r["code_action_during_searches"]["p50_ms"] > 0
     assert r["searches_started"] == r["config"]["searches"]
     assert r["rss"]["server_peak_mb"] > 0
+    big = r["large_document"]
+    assert big["code_actions"]["warm"]["n"] == big["config"]["requests"] and big["code_actions"]["targets"] > 0
+    assert [(e["how"], e["exit_code"]) for e in big["exit"]] == [
+        ("stdin-eof", 1), ("sigterm", 143), ("stdin-eof", 1), ("sigterm", 143)]

@@ -87,7 +87,8 @@ async def test_proved_with_the_header_run_once(kimina: KiminaServer) -> None:
     sent = _since(kimina, seen)
     bodies = [r for r in sent if r["cmd"].startswith("set_option maxRecDepth")]
     assert len(bodies) == 2 and all(r.get("env") == 0 for r in bodies)  # both bodies after the header env
-    assert bodies[0]["cmd"].rstrip().endswith("#print axioms T.a")
+    assert bodies[0]["cmd"].rstrip().endswith("#print axioms lean_copilot_statement_check")
+    assert ":= @T.a" in bodies[0]["cmd"]
     assert "import" not in bodies[0]["cmd"]
     for pid in {r["pid"] for r in bodies}:
         first, *rest = [r for r in kimina.repl_requests() if r["pid"] == pid]
@@ -149,7 +150,7 @@ async def test_timeout_kills_the_repl_and_the_next_check_works(kimina: KiminaSer
     assert v.outcome is Outcome.TIMEOUT and "timed out in 1" in v.reason, v.reason
     assert took < 10
     assert after.outcome is Outcome.PROVED, after.reason
-    slow_pid = next(r["pid"] for r in _since(kimina, seen) if "#print axioms T.slow" in r["cmd"])
+    slow_pid = next(r["pid"] for r in _since(kimina, seen) if ":= @T.slow" in r["cmd"])
     assert not psutil.pid_exists(slow_pid) or psutil.Process(slow_pid).status() == psutil.STATUS_ZOMBIE
 
 
@@ -161,7 +162,7 @@ async def test_a_repl_killed_mid_check_is_retried(kimina: KiminaServer) -> None:
         task = asyncio.create_task(c.check(target("slow"), Candidate("Eq.refl")))
         pid = None
         for _ in range(200):
-            pid = next((r["pid"] for r in _since(kimina, seen) if "#print axioms T.slow" in r["cmd"]), None)
+            pid = next((r["pid"] for r in _since(kimina, seen) if ":= @T.slow" in r["cmd"]), None)
             if pid:
                 break
             await asyncio.sleep(0.05)
@@ -171,7 +172,7 @@ async def test_a_repl_killed_mid_check_is_retried(kimina: KiminaServer) -> None:
     finally:
         await c.aclose()
     assert v.outcome is Outcome.PROVED, v.reason
-    pids = {r["pid"] for r in _since(kimina, seen) if "#print axioms T.slow" in r["cmd"]}
+    pids = {r["pid"] for r in _since(kimina, seen) if ":= @T.slow" in r["cmd"]}
     assert len(pids) == 2  # the second try ran on a fresh REPL
 
 

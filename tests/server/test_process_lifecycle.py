@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from . import raw
 from .conftest import FAKE_SERVER, Start, clean_env
 
 
@@ -132,3 +133,111 @@ def test_stdout_is_reserved_for_the_protocol() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)
     assert out.stdout == b"FRAME"
     assert b"stray print" in out.stderr and b"child output" in out.stderr
+
+
+SHUTDOWN = raw.request(2, "shutdown")
+EXIT = raw.notification("exit")
+
+
+def _bytewise(data: bytes) -> list[bytes]:
+    return [data[i : i + 1] for i in range(len(data))]
+
+
+@pytest.mark.parametrize(
+    "writes",
+    [
+        pytest.param([SHUTDOWN + EXIT], id="one-write"),
+        pytest.param([SHUTDOWN + EXIT, "eof"], id="one-write-then-eof"),
+        pytest.param([SHUTDOWN, EXIT], id="exit-before-the-answer"),
+        pytest.param([SHUTDOWN, "answer", EXIT], id="exit-after-the-answer"),
+        pytest.param([SHUTDOWN, "answer", "eof"], id="shutdown-then-eof"),
+        pytest.param(_bytewise(SHUTDOWN + EXIT), id="byte-by-byte"),
+        pytest.param([SHUTDOWN + EXIT[:7], EXIT[7:30], EXIT[30:]], id="exit-split-mid-frame"),
+    ],
+)
+async def test_exit_code_is_0_after_shutdown_however_framed(tmp_path: Path, lean_file, writes: list) -> None:
+    text = "theorem foo : True := by\n  \n"
+    uri = lean_file(text)
+    log = tmp_path / "engine.jsonl"
+    srv = await raw.RawServer.start(tmp_path, {"child": True}, log)
+    try:
+        await srv.initialize(tmp_path)
+        await srv.open(uri, text)
+        where = {"textDocument": {"uri": uri}, "position": {"line": 1, "character": 2}}
+        await srv.send(raw.request(9, "leanCopilot/suggestions", where))  # the engine starts its child
+        await srv.response(9)
+        child = _child_pid(log)
+        for w in writes:
+            if w == "eof":
+                srv.close_stdin()
+            elif w == "answer":
+                await srv.response(2)
+            else:
+                await srv.send(w)
+        assert await srv.wait() == 0
+        assert srv.responses(2) == [{"jsonrpc": "2.0", "id": 2, "result": None}]  # shutdown was answered
+        assert await _gone(child)
+        assert [c["call"] for c in json_lines(log)].count("aclose") == 1
+    finally:
+        await srv.kill()
+
+
+async def test_exit_without_shutdown_is_1_even_in_one_write(tmp_path: Path) -> None:
+    srv = await raw.RawServer.start(tmp_path)
+    try:
+        await srv.initialize(tmp_path)
+        await srv.send(raw.request(3, "no/such", {}) + EXIT)
+        assert await srv.wait() == 1
+    finally:
+        await srv.kill()
+
+
+def json_lines(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def _big_version(i: int, lines: int = 15_000) -> str:
+    # ~1 MB: indexing one version of it (lexing every line) costs about a second.
+    body = "".join(f"theorem t{i}_{k} (a : N) : Eq a a := by\n  sorry\n\n" for k in range(lines // 3))
+    return body
+
+
+@pytest.mark.parametrize("how", ["stdin-eof", "sigterm"])
+async def test_queued_work_does_not_delay_the_exit(tmp_path: Path, lean_file, how: str) -> None:
+    """A client that queued expensive requests (every code action on a new 1 MB version costs an index
+    build) and then died: the server does not index the versions queued behind it and exits, leaving no
+    child."""
+    uri = lean_file("theorem foo : True := by\n  \n")
+    log = tmp_path / "engine.jsonl"
+    srv = await raw.RawServer.start(tmp_path, {"child": True}, log)
+    try:
+        await srv.initialize(tmp_path)
+        await srv.open(uri, "theorem foo : True := by\n  \n")
+        where = {"textDocument": {"uri": uri}, "position": {"line": 1, "character": 2}}
+        await srv.send(raw.request(9, "leanCopilot/suggestions", where))
+        await srv.response(9)
+        child = _child_pid(log)
+        queued = 30  # about 30 s of work before this was fixed
+        batch = b"".join(
+            raw.notification("textDocument/didChange", {
+                "textDocument": {"uri": uri, "version": 2 + i},
+                "contentChanges": [{"text": _big_version(i)}]}) + raw.code_action(100 + i, uri, 1)
+            for i in range(queued)
+        )
+        await srv.send(batch)
+        await srv.response(100)  # the server is busy with the queue now
+        t0 = asyncio.get_running_loop().time()
+        if how == "stdin-eof":
+            srv.close_stdin()
+        else:
+            srv.proc.send_signal(signal.SIGTERM)
+        code = await srv.wait(within=60)
+        took = asyncio.get_running_loop().time() - t0
+        assert code == (1 if how == "stdin-eof" else 128 + signal.SIGTERM)
+        # Worked on = answered with actions, which took indexing that version (an empty answer is about
+        # a version the client had already replaced: no index is built for it).
+        worked = [m for m in srv.responses() if isinstance(m.get("id"), int) and m["id"] >= 100 and m.get("result")]
+        assert len(worked) < queued // 2, f"{len(worked)} of {queued} queued requests were worked on ({took:.1f} s)"
+        assert await _gone(child)
+    finally:
+        await srv.kill()
