@@ -4,7 +4,8 @@
 - prove_at_sorry.lua: `:LeanCopilot prove` (or `fill`, `fillsorry`) on the `sorry`; the buffer must then
   hold exactly the verified proof; also suggestions, :checkhealth and restart.
 - drive.lua: scenarios typed key by key through nvim_input (mappings, insert mode, the command line):
-  inline suggestions shown as virtual text and accepted with <C-l>; `:LeanCopilot fill` on a file with
+  inline suggestions shown as virtual text (asked for with <C-l>, or by themselves with auto_trigger) and
+  accepted with <C-l>; `:LeanCopilot fill` on a file with
   two sorries; `:LeanCopilot cancel` during a search Lean never finishes; a search that ends in an
   error, read from the statusline as a user configures it.
 """
@@ -78,8 +79,8 @@ def run_nvim(tmp_path: Path, script: str, case: Case, extra_env: dict[str, str])
     return project, json.loads(result_file.read_text(encoding="utf-8"))
 
 
-def drive(tmp_path: Path, scenario: str, case: Case) -> tuple[Project, dict, str]:
-    project, out = run_nvim(tmp_path, "drive.lua", case, {"LEAN_COPILOT_E2E_SCENARIO": scenario})
+def drive(tmp_path: Path, scenario: str, case: Case, **env: str) -> tuple[Project, dict, str]:
+    project, out = run_nvim(tmp_path, "drive.lua", case, {"LEAN_COPILOT_E2E_SCENARIO": scenario, **env})
     context = json.dumps(out, indent=2)
     assert "lua_error" not in out, context
     assert out["filetype"] == "lean" and out["attached"], context
@@ -129,6 +130,15 @@ def test_inline_suggestion_is_virtual_text_accepted_with_ctrl_l(tmp_path: Path) 
     assert (project.root / INLINE.file).read_text(encoding="utf-8") == expected, context
     # The suggestion was checked by (fake) Lean before it was offered.
     assert lean_checked(project, "zero_add_comm", INLINE_SUGGESTION)
+
+
+def test_inline_suggestion_comes_by_itself_with_auto_trigger(tmp_path: Path) -> None:
+    # The driver polls every 50 ms meanwhile, as LSP traffic keeps Neovim's loop busy in real use.
+    _, out, context = drive(tmp_path, "inline_auto", INLINE, LEAN_COPILOT_E2E_AUTO="1")
+    assert out["mode_before"] == "i" and out["shown_line"] == "  ", context
+    assert out.get("virtual_text") == INLINE_SUGGESTION, context  # no key pressed for it
+    assert out["accepted_line"] == "  " + INLINE_SUGGESTION and out["virtual_text_after"] == "", context
+    assert out["text"] == INLINE.text() + f"  {INLINE_SUGGESTION}\n", context
 
 
 def test_fill_all_sorries_fills_every_sorry(tmp_path: Path) -> None:

@@ -2,7 +2,7 @@
 -- Keys go through nvim_input, so Neovim handles them as typed: mappings (the <C-l> accept key), the
 -- command line (`:LeanCopilot cancel`), insert mode and its autocommands all run for real. The scenario
 -- is a coroutine that yields to the event loop between steps, so the LSP traffic flows meanwhile.
--- Inputs (environment): LEAN_COPILOT_E2E_SCENARIO (inline | fill_all | cancel | error),
+-- Inputs (environment): LEAN_COPILOT_E2E_SCENARIO (inline | inline_auto | fill_all | cancel | error),
 -- LEAN_COPILOT_E2E_FILE, LEAN_COPILOT_E2E_RESULT, LEAN_COPILOT_E2E_LINE/COL (1-based line, 0-based col).
 -- Writes what happened as JSON; the assertions live in tests/e2e/test_nvim_e2e.py.
 local util = require("lean_copilot.util")
@@ -137,6 +137,28 @@ function scenarios.inline()
   type_keys(":write<CR>")
   wait_for(5000, function() return not vim.bo[lean_buf].modified end)
   step("saved")
+end
+
+-- auto_trigger: the suggestion appears by itself once the cursor rests ('updatetime') after the indent is
+-- typed; <C-l> accepts it.
+function scenarios.inline_auto()
+  open_and_attach()
+  cursor_to_target()
+  type_keys("o  ")
+  out.mode_before = vim.api.nvim_get_mode().mode
+  out.shown_line = vim.api.nvim_get_current_line()
+  -- This polls every 50 ms, which keeps Neovim's event loop busy as LSP traffic does: CursorHoldI
+  -- would never fire under it.
+  out.virtual_text = wait_for(20000, function()
+    local text = virtual_text()
+    return text ~= "" and text or nil
+  end)
+  step("suggestion shown")
+  type_keys("<C-l>")
+  wait_for(5000, function() return vim.api.nvim_get_current_line() ~= out.shown_line end)
+  out.accepted_line = vim.api.nvim_get_current_line()
+  out.virtual_text_after = virtual_text()
+  type_keys("<Esc>")
 end
 
 -- `:LeanCopilot fill` on a file with two sorries: both are replaced by verified proofs.
