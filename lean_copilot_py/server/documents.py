@@ -83,6 +83,9 @@ class DocumentStore:
         """Call ``listener`` after every change or close (used to cancel requests made stale by typing)."""
         self._listeners.append(listener)
 
+    def off_change(self, listener: ChangeListener) -> None:
+        self._listeners.remove(listener)
+
     def get(self, uri: str) -> Document | None:
         return self._docs.get(uri)
 

@@ -7,6 +7,7 @@ target shares one run, and cancelling the task cancels the Engine's search under
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,7 @@ from lsprotocol import types as lsp
 
 from ..core.events import SearchResult, SearchStatus
 from ..core.types import Target
+from .documents import Document
 from .edits import apply_proof
 from .notify import one_line, short, tell
 from .progress import SearchProgress
@@ -24,6 +26,9 @@ if TYPE_CHECKING:
     from .app import CopilotServer
 
 log = logging.getLogger(__name__)
+
+# How long fill-all waits for the editor's didChange of a proof it applied before picking the next sorry.
+EDIT_ECHO_S = 5.0
 
 
 def label_of(target: Target) -> str:
@@ -116,6 +121,7 @@ async def run_fill_all(server: CopilotServer, batch: RunningSearch, uri: str, na
             remaining = remaining[: max(0, len(remaining) - skipped)]
             if not remaining or tried >= total:
                 break
+            before = doc.text
             target = max(remaining, key=lambda t: t.proof_span.start)
             tried += 1
             progress.prefix = f"sorry {tried}/{total} · "
@@ -130,6 +136,7 @@ async def run_fill_all(server: CopilotServer, batch: RunningSearch, uri: str, na
             outcome = await server.searches.wait(inner)
             if outcome["status"] == "proved":
                 proved += 1
+                await _edit_seen(server, uri, before)
             else:
                 skipped += 1
         if total == 0:
@@ -142,3 +149,23 @@ async def run_fill_all(server: CopilotServer, batch: RunningSearch, uri: str, na
         return result(status, batch.id, message, proved=proved, total=total)
     finally:
         progress.end(final)
+
+
+async def _edit_seen(server: CopilotServer, uri: str, before: str) -> None:
+    """Wait (boundedly) until our copy of ``uri`` is no longer ``before``. An editor may answer applyEdit
+    before it sends the didChange of that edit (seen in Neovim, which debounces didChange, and at times
+    in VS Code); the next sorry must be picked from the text with this one filled."""
+    changed = asyncio.Event()
+
+    def on_change(doc: Document) -> None:
+        if doc.uri == uri:
+            changed.set()
+
+    server.docs.on_change(on_change)
+    try:
+        doc = server.docs.get(uri)
+        if doc is not None and doc.text == before:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(changed.wait(), EDIT_ECHO_S)
+    finally:
+        server.docs.off_change(on_change)

@@ -34,6 +34,45 @@ theorem add_swap (a b : Nat) : a + b = b + a := by
 """
 
 
+
+@dataclass(frozen=True)
+class Case:
+    """One of the fixture's files and where the user puts the cursor for the action on it."""
+
+    file: str
+    line: int  # 0-based
+    character: int
+
+    def text(self) -> str:
+        return (FIXTURE / self.file).read_text(encoding="utf-8")
+
+
+PROVE = Case(LEAN_FILE, SORRY_LINE, SORRY_CHARACTER)
+FILL_SORRY = Case("OneSorry.lean", 2, 2)
+EXPECTED_FILLED_SORRY = """/-- The Quick Fix that fills one hole: the cursor goes on it. -/
+theorem add_swap_again (a b : Nat) : a + b = b + a := by
+  omega
+"""
+# Two sorries; lean_script.json lets `omega` prove both.
+FILL_ALL = Case("Sorries.lean", 2, 2)
+EXPECTED_FILLED_ALL = """/-- Two sorries for "Fill all sorries in this file". -/
+theorem swap_add (a b : Nat) : a + b = b + a := by
+  omega
+
+theorem swap_add_three (a b c : Nat) : a + (b + c) = c + b + a := by
+  omega
+"""
+# A proof the user has just opened with `by` (the cursor at the end of that line; the user opens a new
+# line below it). Of the automation's
+# tactics only `omega` checks (lean_script.json), so it is the one suggestion.
+INLINE = Case("Inline.lean", 1, len((FIXTURE / "Inline.lean").read_text(encoding="utf-8").splitlines()[1]))
+INLINE_SUGGESTION = "omega"
+# lean_script.json: Lean never finishes checking `omega` in `slow_swap` (so the search runs until
+# cancelled), and its worker crashes on every candidate in `broken_swap` (so the search ends in an error).
+SLOW = Case("Slow.lean", 2, 2)
+BROKEN = Case("Broken.lean", 2, 2)
+
+
 @dataclass(frozen=True)
 class Project:
     root: Path

@@ -50,6 +50,7 @@ class Editor:
     message_requests: list[lsp.ShowMessageRequestParams] = field(default_factory=list)
     answer: str | None = None  # the action the "user" picks in showMessageRequest
     refuse_edits: bool = False
+    echo_delay_s: float = 0.0  # send an applied edit's didChange this long after answering applyEdit
 
     def open(self, uri: str, text: str, language_id: str = "lean4") -> None:
         self.texts[uri] = text
@@ -91,12 +92,14 @@ class Editor:
             self.texts[uri] = text
             self.versions[uri] += 1
             # Like an editor: the applied edit comes back as a didChange (full text).
-            self.client.text_document_did_change(
-                lsp.DidChangeTextDocumentParams(
-                    text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=self.versions[uri]),
-                    content_changes=[lsp.TextDocumentContentChangeWholeDocument(text=text)],
-                )
+            change = lsp.DidChangeTextDocumentParams(
+                text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=self.versions[uri]),
+                content_changes=[lsp.TextDocumentContentChangeWholeDocument(text=text)],
             )
+            if self.echo_delay_s:
+                asyncio.get_running_loop().call_later(self.echo_delay_s, self.client.text_document_did_change, change)
+            else:
+                self.client.text_document_did_change(change)
         return True
 
     def calls(self) -> list[dict[str, Any]]:

@@ -269,6 +269,19 @@ async def test_fill_all_sorries(start: Start, lean_file) -> None:
     assert [c["decl"] for c in editor.calls() if c["call"] == "search"] == ["b", "a"]
 
 
+async def test_fill_all_sorries_when_the_editor_answers_before_its_did_change(start: Start, lean_file) -> None:
+    # Neovim (didChange debounced) and at times VS Code answer applyEdit before the edit's didChange arrives.
+    uri = lean_file(TWO)
+    editor = await start({"proof": "rfl"})
+    editor.echo_delay_s = 0.3
+    editor.open(uri, TWO)
+    result = await editor.command("leanCopilot.fillAllSorries", {"uri": uri})
+    assert result["status"] == "proved" and result["proved"] == 2 and result["total"] == 2, result
+    await asyncio.sleep(0.5)
+    assert editor.texts[uri] == "theorem a : 1 = 1 := rfl\n\ntheorem b (n : Nat) : n = n := by\n  intro\n  rfl\n"
+    assert [c["decl"] for c in editor.calls() if c["call"] == "search"] == ["b", "a"]
+
+
 async def test_invalid_settings_show_a_warning_and_defaults_stay(start: Start, lean_file) -> None:
     uri = lean_file(PROVE_ME)
     editor = await start(init_options={"leanCopilot": {"search": {"attempts": "many", "deadline_s": 5}, "bogus": {}}})

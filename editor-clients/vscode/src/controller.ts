@@ -6,10 +6,15 @@ import {
   LanguageClient,
   LanguageClientOptions,
   ServerOptions as LaunchOptions,
+  MessageActionItem,
+  MessageType,
+  ShowMessageNotification,
+  ShowMessageRequest,
   State,
 } from "vscode-languageclient/node";
+import { RecentMessages } from "./messages";
 import { RESTART_KEYS, ServerOptions, explicitValue, serverLaunch, toServerOptions } from "./settings";
-import { StatusParams, resultMessage } from "./status";
+import { StatusParams, resultLogLine, resultMessage } from "./status";
 import { StatusBar } from "./statusBar";
 
 const SECTION = "leanCopilot";
@@ -28,18 +33,11 @@ function currentLaunch() {
   return serverLaunch(explicitSetting("server.command"), explicitSetting("server.pythonPath"));
 }
 
-/** Shows a finished search's outcome; cancelled searches stay silent. */
-export function reportResult(result: unknown): void {
-  const { level, text } = resultMessage(result);
-  if (level === "info") void vscode.window.showInformationMessage(text);
-  else if (level === "warning") void vscode.window.showWarningMessage(text);
-  else if (level === "error") void vscode.window.showErrorMessage(text);
-}
-
 export class Controller implements vscode.Disposable {
   private client: LanguageClient | undefined;
   private readonly output = vscode.window.createOutputChannel("Lean Copilot", { log: true });
   private readonly statusBar = new StatusBar();
+  private readonly recent = new RecentMessages();
   private readonly disposables: vscode.Disposable[] = [this.output, this.statusBar];
   private launched = ""; // the launch the running server was started with (JSON)
 
@@ -61,7 +59,8 @@ export class Controller implements vscode.Disposable {
         // Code actions run the server's commands through the client; report their results here too.
         executeCommand: async (command, args, next) => {
           const result: unknown = await next(command, args);
-          reportResult(result);
+          this.logResult(command, result);
+          this.reportResult(result);
           return result;
         },
       },
@@ -73,7 +72,15 @@ export class Controller implements vscode.Disposable {
       else if (event.newState === State.Running) this.statusBar.show({ state: "idle" });
       else this.statusBar.show({ state: "stopped" });
     });
-    client.onNotification("leanCopilot/status", (params: StatusParams) => this.statusBar.show(params));
+    client.onNotification("leanCopilot/status", (params: StatusParams) => this.statusBar.update(params));
+    // The server's own messages, through the same once-only filter as our result messages (these
+    // replace the client's built-in handlers, which would show a message the result repeats).
+    client.onNotification(ShowMessageNotification.type, (params) => void this.say(params.type, params.message));
+    client.onRequest(ShowMessageRequest.type, async (params): Promise<MessageActionItem | null> => {
+      const actions = params.actions ?? [];
+      const title = await this.say(params.type, params.message, actions.map((action) => action.title));
+      return actions.find((action) => action.title === title) ?? null;
+    });
     this.output.info(`starting ${launch.command} ${launch.args.join(" ")}`);
     try {
       await client.start();
@@ -98,8 +105,33 @@ export class Controller implements vscode.Disposable {
       return undefined;
     }
     const result: unknown = await client.sendRequest(ExecuteCommandRequest.type, { command, arguments: args });
-    reportResult(result);
+    this.logResult(command, result);
+    this.reportResult(result);
     return result;
+  }
+
+  /** Shows a finished search's outcome; cancelled searches stay silent. */
+  private reportResult(result: unknown): void {
+    const { level, text } = resultMessage(result);
+    if (level === "info") void this.say(MessageType.Info, text);
+    else if (level === "warning") void this.say(MessageType.Warning, text);
+    else if (level === "error") void this.say(MessageType.Error, text);
+  }
+
+  /** A notification, unless the same text was just shown; resolves to the action the user picked. */
+  private async say(type: MessageType, text: string, actions: string[] = []): Promise<string | undefined> {
+    if (!this.recent.first(text)) return undefined;
+    if (type === MessageType.Error) return vscode.window.showErrorMessage(text, ...actions);
+    if (type === MessageType.Warning) return vscode.window.showWarningMessage(text, ...actions);
+    if (type === MessageType.Info) return vscode.window.showInformationMessage(text, ...actions);
+    this.output.info(text); // MessageType.Log and anything newer
+    return undefined;
+  }
+
+  /** Every search's outcome in the output channel, cancelled ones too (they show no message). */
+  private logResult(command: string, result: unknown): void {
+    const line = resultLogLine(command, result);
+    if (line) this.output.info(line);
   }
 
   /** The URI string as the server knows it (the client's converter, so it matches didOpen exactly). */

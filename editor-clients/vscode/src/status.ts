@@ -17,6 +17,15 @@ export interface StatusView {
   isError: boolean;
 }
 
+/**
+ * What the item shows after a leanCopilot/status notification. An error stays until the next search
+ * starts: the server reports "idle" right after a search fails, which would hide the error at once.
+ */
+export function nextStatus(shown: StatusParams, incoming: StatusParams): StatusParams {
+  if (incoming.state === "idle" && shown.state === "error") return { ...shown, running: 0 };
+  return incoming;
+}
+
 export function statusView(status: StatusParams): StatusView {
   const detail = status.message ? `\n${status.message}` : "";
   switch (status.state) {
@@ -77,6 +86,13 @@ export function resultMessage(result: unknown): { level: MessageLevel; text: str
     default:
       return { level: "none", text };
   }
+}
+
+/** One line for the output channel saying how a server command ended (undefined for other results). */
+export function resultLogLine(command: string, result: unknown): string | undefined {
+  if (!isSearchResult(result)) return undefined;
+  const id = result.searchId ? ` (${result.searchId})` : "";
+  return `${command}${id}: ${result.status}${result.message ? ` — ${result.message}` : ""}`;
 }
 
 function isSearchResult(value: unknown): value is SearchResult {

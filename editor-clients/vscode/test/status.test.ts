@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { resultMessage, statusView } from "../src/status";
+import { nextStatus, resultLogLine, resultMessage, statusView } from "../src/status";
 
 test("idle, searching (n) and error views", () => {
   assert.match(statusView({ state: "idle", running: 0 }).text, /Lean Copilot$/);
@@ -26,4 +26,24 @@ test("search results: proved informs, failures warn, cancelled is silent, junk i
   assert.equal(resultMessage({ status: "cancelled" }).level, "none");
   assert.equal(resultMessage(null).level, "none");
   assert.equal(resultMessage("proved").level, "none");
+});
+
+test("an error stays until the next search starts", () => {
+  const error = { state: "error" as const, running: 1, message: "Lean could not be used" };
+  const after = nextStatus(error, { state: "idle", running: 0 });
+  assert.equal(after.state, "error");
+  assert.equal(after.message, "Lean could not be used");
+  assert.equal(after.running, 0);
+  assert.equal(nextStatus(after, { state: "searching", running: 1 }).state, "searching");
+  assert.equal(nextStatus({ state: "searching", running: 1 }, { state: "idle", running: 0 }).state, "idle");
+  assert.equal(nextStatus({ state: "idle" }, { state: "error", message: "x" }).state, "error");
+});
+
+test("a command's outcome as one output line", () => {
+  assert.equal(
+    resultLogLine("leanCopilot.prove", { status: "cancelled", searchId: "s3", message: "lean-copilot: `t`: cancelled" }),
+    "leanCopilot.prove (s3): cancelled — lean-copilot: `t`: cancelled",
+  );
+  assert.equal(resultLogLine("leanCopilot.cancel", { status: "cancelled" }), "leanCopilot.cancel: cancelled");
+  assert.equal(resultLogLine("leanCopilot.prove", undefined), undefined);
 });

@@ -7,7 +7,10 @@ vim.opt.shadafile = "NONE"
 vim.cmd("runtime plugin/lean_copilot.lua")
 
 local cmd = vim.env.LEAN_COPILOT_SERVER_CMD and vim.fn.json_decode(vim.env.LEAN_COPILOT_SERVER_CMD) or nil
+-- LEAN_COPILOT_E2E_AUTO=1: suggestions come by themselves when the cursor rests ('updatetime').
+local auto = vim.env.LEAN_COPILOT_E2E_AUTO == "1"
+if auto then vim.o.updatetime = 300 end
 require("lean_copilot").setup({
   cmd = cmd,
-  inline = { enabled = true, auto_trigger = false },
+  inline = { enabled = true, auto_trigger = auto },
 })

@@ -102,6 +102,73 @@ check("status notifications feed the statusline", function()
   assert(handlers.statusline() == "lean-copilot: idle")
 end)
 
+check("an error stays in the statusline until the next search starts", function()
+  local handlers = require("lean_copilot.handlers")
+  local h = handlers.make(false)
+  h["leanCopilot/status"](nil, { state = "searching", running = 1 })
+  h["leanCopilot/status"](nil, { state = "error", running = 1, message = "Lean could not be used" })
+  h["leanCopilot/status"](nil, { state = "idle", running = 0 })
+  assert(handlers.statusline() == "lean-copilot: error", handlers.statusline())
+  assert(handlers.last_status.message == "Lean could not be used")
+  h["leanCopilot/status"](nil, { state = "searching", running = 1 })
+  assert(handlers.statusline() == "lean-copilot: searching (1)")
+  h["leanCopilot/status"](nil, { state = "idle", running = 0 })
+  assert(handlers.statusline() == "lean-copilot: idle")
+  h["leanCopilot/status"](nil, { state = "error", running = 0 })
+  handlers.reset_status()
+  assert(handlers.statusline() == "lean-copilot: idle")
+end)
+
+check("the same message from the server and the command's result is said once", function()
+  local handlers = require("lean_copilot.handlers")
+  local seen = {}
+  local notify = vim.notify
+  vim.notify = function(msg, level) table.insert(seen, { msg, level }) end
+  local h = handlers.make(false)
+  h["window/showMessage"](nil, { type = 2, message = "lean-copilot: no verified proof of `t`" })
+  commands.report(nil, { status = "failed", message = "lean-copilot: no verified proof of `t`" })
+  commands.report(nil, { status = "failed", message = "lean-copilot: something else" })
+  vim.notify = notify
+  assert(#seen == 2, vim.inspect(seen))
+  assert(seen[1][1] == "lean-copilot: no verified proof of `t`" and seen[1][2] == vim.log.levels.WARN)
+end)
+
+check("showMessageRequest does not block: it says the message and names the command", function()
+  local handlers = require("lean_copilot.handlers")
+  local seen = {}
+  local notify = vim.notify
+  vim.notify = function(msg, level) table.insert(seen, { msg, level }) end
+  local answer = handlers.make(false)["window/showMessageRequest"](nil,
+    { type = 1, message = "lean-copilot: boom", actions = { { title = "Show transcript" } } })
+  vim.notify = notify
+  assert(answer == vim.NIL)
+  assert(seen[1][1] == "lean-copilot: boom (:LeanCopilot transcript shows the transcript)", vim.inspect(seen))
+  assert(seen[1][2] == vim.log.levels.ERROR)
+end)
+
+check("an edit for an older version of the buffer is refused, not skipped as applied", function()
+  local handlers = require("lean_copilot.handlers")
+  local apply = handlers.make(false)["workspace/applyEdit"]
+  local file = vim.fn.tempname() .. ".lean"
+  vim.fn.writefile({ "theorem t : True := by", "  sorry" }, file)
+  vim.cmd("edit " .. file)
+  local buf = vim.api.nvim_get_current_buf()
+  local uri = vim.uri_from_bufnr(buf)
+  vim.lsp.util.buf_versions[buf] = 7 -- what the client last sent (didChange version)
+  local function edit(version)
+    return { edit = { documentChanges = { { textDocument = { uri = uri, version = version }, edits = { {
+      range = { start = { line = 1, character = 2 }, ["end"] = { line = 1, character = 7 } }, newText = "trivial" } } } } } }
+  end
+  local stale = apply(nil, edit(5), { client_id = -1 })
+  assert(stale.applied == false and stale.failureReason:match("changed"), vim.inspect(stale))
+  assert(vim.api.nvim_buf_get_lines(buf, 1, 2, true)[1] == "  sorry")
+  local fresh = apply(nil, edit(7), { client_id = -1 })
+  assert(fresh.applied == true, vim.inspect(fresh))
+  assert(vim.api.nvim_buf_get_lines(buf, 1, 2, true)[1] == "  trivial")
+  vim.lsp.util.buf_versions[buf] = nil
+  vim.cmd("bwipeout!")
+end)
+
 check("health module loads on this Neovim's health API", function()
   local health = require("lean_copilot.health")
   assert(type(health.check) == "function")

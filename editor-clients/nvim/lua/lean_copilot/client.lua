@@ -34,6 +34,10 @@ function M.client_config(cfg, root)
     init_options = cfg.settings,
     settings = { leanCopilot = cfg.settings },
     capabilities = capabilities(),
+    -- didChange at once, not 150 ms later: the server must see a proof we applied before it hears
+    -- that we applied it (fill-all picks the next sorry from its copy of the text), and a suggestion
+    -- request must see what was just typed. Our server is cheap per change.
+    flags = { debounce_text_changes = 0 },
     handlers = handlers.make(cfg.notify_progress),
     on_attach = function(client, bufnr)
       require("lean_copilot.inline").attach(bufnr)

@@ -19,14 +19,15 @@ local LEVELS = {
   error = vim.log.levels.ERROR,
 }
 
---- Tells the user how a search ended; a cancelled search stays quiet (the user asked for it).
+--- Tells the user how a search ended; a cancelled search stays quiet (the user asked for it), and a
+--- message the server has just shown itself is not repeated.
 ---@param err table|nil
 ---@param result LeanCopilotResult|nil
 function M.report(err, result)
   if err then
     util.notify(err.message or vim.inspect(err), vim.log.levels.ERROR)
   elseif type(result) == "table" and LEVELS[result.status] then
-    util.notify(result.message or result.status, LEVELS[result.status])
+    require("lean_copilot.handlers").say(result.message or result.status, LEVELS[result.status])
   end
 end
 
@@ -117,6 +118,7 @@ M.subcommands = {
   accept = function() require("lean_copilot.inline").accept(vim.api.nvim_get_current_buf()) end,
   restart = function()
     client_mod.stop_all()
+    require("lean_copilot.handlers").reset_status()
     vim.defer_fn(function() require("lean_copilot").attach_all() end, 500)
   end,
   status = function() util.notify(require("lean_copilot.handlers").statusline()) end,

@@ -21,6 +21,9 @@ local ns = vim.api.nvim_create_namespace("lean_copilot_inline")
 ---@type table<integer, LeanCopilotShown>
 local shown = {}
 
+---@type table<integer, userdata> the auto_trigger timer per buffer
+local timers = {}
+
 ---@param bufnr integer
 function M.clear(bufnr)
   shown[bufnr] = nil
@@ -109,8 +112,32 @@ function M.attach(bufnr)
     group = group, buffer = bufnr, callback = function() M.clear(bufnr) end,
   })
   if cfg.auto_trigger then
-    vim.api.nvim_create_autocmd({ "CursorHold", "CursorHoldI" }, {
-      group = group, buffer = bufnr, callback = function() M.request(bufnr) end,
+    -- A timer that every keystroke and cursor move restarts, not CursorHold/CursorHoldI: Neovim fires
+    -- those only when its event loop stays idle for 'updatetime', and LSP traffic (Lean's progress
+    -- notifications while it elaborates) keeps waking it, so the suggestion would never come.
+    local timer = timers[bufnr] or vim.loop.new_timer() -- one per buffer, also across re-attaches
+    timers[bufnr] = timer
+    local function rested()
+      local mode = vim.api.nvim_get_mode().mode:sub(1, 1)
+      if vim.api.nvim_get_current_buf() == bufnr and (mode == "i" or mode == "n") and not shown[bufnr] then
+        M.request(bufnr)
+      end
+    end
+    vim.api.nvim_create_autocmd({ "CursorMoved", "CursorMovedI", "TextChanged", "TextChangedI", "InsertEnter" }, {
+      group = group, buffer = bufnr,
+      callback = function()
+        timer:stop()
+        timer:start(vim.o.updatetime, 0, vim.schedule_wrap(rested))
+      end,
+    })
+    vim.api.nvim_create_autocmd("BufLeave", { group = group, buffer = bufnr, callback = function() timer:stop() end })
+    vim.api.nvim_create_autocmd({ "BufWipeout", "BufDelete" }, {
+      group = group, buffer = bufnr,
+      callback = function()
+        timer:stop()
+        if not timer:is_closing() then timer:close() end
+        timers[bufnr] = nil
+      end,
     })
   end
 end
