@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from lean_copilot_py.lean.shadow import CHECK_NAME
 from tests.fakes import fake_lean
 
 ALLOWED = {"propext", "Classical.choice", "Quot.sound"}
@@ -72,9 +73,9 @@ def proved_in(text: str, decl_text: str, name: str, judge: Any) -> bool:
     for cmd in fake_lean.analyse(text):
         if cmd.decl is not None and cmd.decl.name == name and text[cmd.decl.start : cmd.decl.end] == decl_text:
             found = cmd.decl
-        elif found is not None and cmd.decl is not None and cmd.decl.name == fake_lean.STATEMENT_CHECK:
+        elif found is not None and cmd.decl is not None and cmd.decl.name == CHECK_NAME:
             if cmd.text.rstrip().endswith(f"@{name}"):
-                audit_names.add(fake_lean.STATEMENT_CHECK)  # the check constant stands for the declaration
+                audit_names.add(CHECK_NAME)  # the check constant stands for the declaration
         elif found is not None and cmd.audit_of in audit_names:
             audited = True
     if found is None or not audited:
