@@ -16,8 +16,9 @@ from .core.attempt import AttemptConfig, checked, screen_candidate
 from .core.automation import AutomationResult, next_tactic_ok, run_automation
 from .core.cache import ProofCache, cache_key
 from .core.events import EventSink, SearchResult, SearchStats, SearchStatus
-from .core.protocols import Checker, Generator, PromptFamily
+from .core.protocols import Checker, CheckPriority, Generator, PromptFamily
 from .core.search import Search, SearchConfig, audit_failure
+from .core.sharing import SharedChecks
 from .core.transcript import Transcript, write_transcript
 from .core.types import Candidate, Outcome, Pos, Target, TargetKind, Verdict, offset_to_pos, pos_to_offset
 from .project import discover, find_lake_root
@@ -91,7 +92,10 @@ class Engine:
         async with self._checker_lock:
             checker = self._checkers.get(root)
             if checker is None:
-                checker = self._checkers[root] = self._factory(root)
+                checker = self._factory(root)
+                if self.settings.lean.share_checks:  # one Lean check per distinct document, across searches
+                    checker = SharedChecks(checker, default_timeout=self.settings.lean.check_timeout_s)
+                self._checkers[root] = checker
             return checker
 
     async def model(self) -> tuple[Generator | None, PromptFamily | None, str]:
@@ -146,7 +150,8 @@ class Engine:
             return refused
         checker = await self.checker_for(target.path)
         timeout = self.settings.lean.check_timeout_s
-        verdict = await checked(lambda c: checker.check(target, c, timeout=timeout), candidate)
+        urgent = CheckPriority(final=True, owner="verify")  # a proof to re-verify is one check from done
+        verdict = await checked(lambda c: checker.check(target, c, timeout=timeout, priority=urgent), candidate)
         why = audit_failure(verdict, tuple(self.settings.lean.allowed_axioms)) if verdict.proved else ""
         return replace(verdict, outcome=Outcome.FAILED, reason=why) if why else verdict
 

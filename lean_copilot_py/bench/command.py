@@ -25,10 +25,10 @@ def collect(parts: list[str], smoke: bool, *, progress: bool = True) -> dict[str
     out: dict[str, Any] = {"smoke": smoke, "machine": machine_info(), "started": time.strftime("%Y-%m-%d %H:%M:%S")}
     if "pipeline" in parts:
         from .pipeline import run_pipeline
-        from .workload import FULL, SMOKE
+        from .suites import full_set, smoke_set
 
-        say("bench: pipeline (reference loop, then ours) ...")
-        out["pipeline"] = asyncio.run(run_pipeline(SMOKE if smoke else FULL))
+        say("bench: pipeline (per workload: reference loop, ours with 1 attempt, ours with N) ...")
+        out["pipeline"] = asyncio.run(run_pipeline(smoke_set() if smoke else full_set()))
     if "responsiveness" in parts:
         from .responsiveness import FULL_RESP, SMOKE_RESP, run_responsiveness
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from .fakes import REPO_ROOT, FakeModelServer, ensure_fakes, make_project
 from .lsp_client import LspClient
-from .workload import Workload, conversation
+from .workload import uniform
 
 
 @dataclass(frozen=True)
@@ -144,10 +144,10 @@ async def run_responsiveness(cfg: RespConfig) -> dict[str, Any]:
         lean_script = write_script(work / "lean.json", Script(default=unsolved(), delay_s=cfg.check_s,
                                                               header_delay_s=cfg.header_s))
         # Model conversations that never prove: the searches keep the model and Lean busy all window long.
-        w = Workload("resp", tok_per_s=cfg.tok_per_s, attempts=cfg.searches * cfg.attempts, winner=0,
-                     failing_turns=400)
+        w = uniform("resp", tok_per_s=cfg.tok_per_s, attempts=cfg.searches * cfg.attempts, winner=0,
+                    failing_turns=400)
         script = {"model": "fake-stepfun", "latency_s": 1.0 / cfg.tok_per_s, "turn_marker": "\n<REPL>\n",
-                  "scripts": [{"turns": conversation(w, a)} for a in range(1, w.attempts + 1)]}
+                  "scripts": [{"turns": list(c)} for c in w.conversations]}
         options: dict[str, Any] = {
             "lean": {"server_command": fake_lean_command(lean_script), "slots": 4, "check_timeout_s": 60.0},
             "search": {"attempts": cfg.attempts, "cache": False, "deadline_s": 600.0},

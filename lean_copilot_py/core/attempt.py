@@ -13,9 +13,9 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
-from .protocols import Generator, Problem, PromptFamily, Tokenizer
+from .protocols import CheckPriority, Generator, Problem, PromptFamily, Tokenizer
 from .types import (
     Candidate,
     FinishReason,
@@ -32,7 +32,13 @@ from .types import (
 if TYPE_CHECKING:
     from ..settings import SearchSettings
 
-CheckFn = Callable[[Candidate], Awaitable[Verdict]]
+
+
+class CheckFn(Protocol):
+    """A check of one candidate; the priority (optional) orders it among checks waiting for Lean."""
+
+    def __call__(self, candidate: Candidate, priority: CheckPriority | None = None, /) -> Awaitable[Verdict]: ...
+
 
 
 # --- screening and pinning helpers shared by automation / search / engine ---------------------------
@@ -82,10 +88,10 @@ def pin_code(target: Target, code: str, origin: str) -> Candidate | Verdict:
     return replace(result.candidate, origin=origin)
 
 
-async def checked(check: CheckFn, candidate: Candidate) -> Verdict:
+async def checked(check: CheckFn, candidate: Candidate, priority: CheckPriority | None = None) -> Verdict:
     """Run a check; a checker that raises becomes a CRASHED verdict (cancellation still propagates)."""
     try:
-        return await check(candidate)
+        return await (check(candidate) if priority is None else check(candidate, priority))
     except asyncio.CancelledError:
         raise
     except Exception as exc:  # the checker is a seam: any failure there is a verdict, not a crash of ours
@@ -363,7 +369,10 @@ class Attempt:
         if refused is not None:
             return refused
         start = time.monotonic()
-        verdict = await checked(self.check, pinned)
+        # A final answer is one check from a proof; a sketch of a later turn comes from a conversation that
+        # has read Lean's feedback: both go ahead of first guesses when Lean's slots are scarce.
+        priority = CheckPriority(final=strict, turn=rec.index, owner=self.session)
+        verdict = await checked(self.check, pinned, priority)
         rec.lean_seconds += time.monotonic() - start
         if not verdict.elapsed:
             verdict = replace(verdict, elapsed=time.monotonic() - start)

@@ -1,0 +1,17 @@
+"""Which workloads `lean-copilot bench` runs: the full set (minutes) and the smoke set CI runs (seconds)."""
+
+from __future__ import annotations
+
+from .heavy import heavy_tailed, seed_story
+from .workload import FULL, SMOKE, Workload
+
+
+def full_set() -> list[Workload]:
+    # Three seeds of the heavy-tailed workload: one draw of a heavy tail says little on its own.
+    return [FULL, seed_story(), *(heavy_tailed(f"heavy-tailed-{s}", seed=s) for s in (1, 2, 3))]
+
+
+def smoke_set() -> list[Workload]:
+    # The same shapes, much smaller and faster: structure and sanity, not the targets.
+    return [SMOKE, seed_story("seed-story-smoke", attempts=3, time_scale=0.01, tok_per_s=2000.0),
+            heavy_tailed("heavy-tailed-smoke", attempts=3, time_scale=0.01, tok_per_s=2000.0, seed=1)]
