@@ -12,7 +12,7 @@ from typing import Any
 from .fakes import FakesMissing
 from .machine import load_average, machine_info
 
-PARTS = ("pipeline", "responsiveness", "gpu")
+PARTS = ("pipeline", "serve", "responsiveness", "gpu")
 
 
 def collect(parts: list[str], smoke: bool, *, progress: bool = True) -> dict[str, Any]:
@@ -29,6 +29,11 @@ def collect(parts: list[str], smoke: bool, *, progress: bool = True) -> dict[str
 
         say("bench: pipeline (per workload: reference loop, ours with 1 attempt, ours with N) ...")
         out["pipeline"] = asyncio.run(run_pipeline(smoke_set() if smoke else full_set()))
+    if "serve" in parts:
+        from .seed_serve import ServeSeedConfig, run_seed_serve
+
+        say("bench: serve (the seed story through `lean-copilot serve`, 1 attempt then 8) ...")
+        out["serve"] = asyncio.run(run_seed_serve(ServeSeedConfig()))
     if "responsiveness" in parts:
         from .responsiveness import FULL_RESP, SMOKE_RESP, run_responsiveness
 
@@ -48,7 +53,11 @@ def render(results: dict[str, Any]) -> str:
 
     parts = [machine_line(results["machine"])]
     if "pipeline" in results:
-        parts.append(pipeline_table(results["pipeline"]))
+        parts.append(pipeline_table(results["pipeline"], smoke=bool(results.get("smoke"))))
+    if "serve" in results:
+        from .seed_serve import seed_serve_table
+
+        parts.append(seed_serve_table(results["serve"]))
     if "responsiveness" in results:
         parts.append(responsiveness_table(results["responsiveness"]))
     if "gpu" in results:

@@ -80,8 +80,11 @@ _TARGETS = {"uniform": {"n_over_reference_max": 0.25}, "heavy": {"n_over_referen
             "seed": {"n_over_one_max": 1.1}}
 
 
-def pipeline_table(p: dict[str, Any]) -> str:
+def pipeline_table(p: dict[str, Any], *, smoke: bool = False) -> str:
     parts = [workload_table(r) for r in p["workloads"]]
+    if smoke:
+        parts.insert(0, "SMOKE RUN: workloads shrunk for speed; the targets apply to the full run "
+                        "(`lean-copilot bench`).")
     rows = [("workload", "reference", "ours-1", "ours-N", "N/ref", "N/1", "dups (ours-N)", "overhead % (ours-N)")]
     for r in p["workloads"]:
         ref, one, many, q = r["reference"], r["ours_1"], r["ours_n"], r["ratios"]

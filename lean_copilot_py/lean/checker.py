@@ -220,6 +220,10 @@ class LeanChecker:
           took 0.24-0.30 s on prelude Lean 4.35; with Mathlib it is seconds)."""
         pool = self._pool_for(text)
         slot = await pool.acquire(text, priority)
+        warm = warm or import_header(text)
+        if not pool.warmed:
+            for spare in pool.spares():
+                self._then_release(pool, spare, self._open_on(client, spare, warm))
         handed_on = False
         try:
             try:
@@ -227,10 +231,10 @@ class LeanChecker:
                     version = await self._load(client, slot, text)
                     report: DiagnosticsReport = await client.diagnostics(slot.path, fresh=True, timeout=budget + 1.0)
             except (TimeoutError, LeanRequestTimeout):
-                handed_on = self._after_cut(pool, slot, self._replace_worker(client, slot, warm or import_header(text)))
+                handed_on = self._then_release(pool, slot, self._replace_worker(client, slot, warm))
                 raise
             except asyncio.CancelledError:
-                handed_on = self._after_cut(pool, slot, self._supersede(client, slot, warm or import_header(text)))
+                handed_on = self._then_release(pool, slot, self._supersede(client, slot, warm))
                 raise
             # No publish for this version at all means no diagnostics (what leanclient holds is older).
             items = report.items if report.version == version else []
@@ -239,9 +243,10 @@ class LeanChecker:
             if not handed_on:
                 pool.release(slot)
 
-    def _after_cut(self, pool: ShadowPool, slot: Slot, coro: Any) -> bool:
-        """Run the slot's clean-up in the background and release the slot when it has been sent, so the next
-        check's didChange cannot overtake it. Returns True: the caller must not release the slot itself."""
+    def _then_release(self, pool: ShadowPool, slot: Slot, coro: Any) -> bool:
+        """Run ``coro`` (a clean-up or a warm-up of the slot's document) in the background and release the slot
+        once it has been sent, so the next check's didChange cannot overtake it. Returns True: the caller must
+        not release the slot itself."""
         task = asyncio.ensure_future(coro)
         self._closing.add(task)
 
@@ -270,6 +275,10 @@ class LeanChecker:
         with contextlib.suppress(LeanClientError):
             await client.close_file(slot.path)
         slot.text = None
+        await self._open_on(client, slot, warm)
+
+    async def _open_on(self, client: AsyncLeanLSPClient, slot: Slot, warm: str) -> None:
+        """Open a worker for ``slot`` on ``warm`` without waiting for it: it loads its imports in the background."""
         with contextlib.suppress(LeanClientError):
             doc = await client.open(slot.path, text=warm, wait=False, dependency_build_mode="once")
             doc.pinned = True

@@ -103,6 +103,7 @@ class ShadowPool:
         self._clock = clock
         self._timer: asyncio.TimerHandle | None = None
         self.extra_opened = 0  # how many extra slots were ever opened (for tests and the bench)
+        self.warmed = False  # the checker opened the spare slots (spares())
         self.last_used = clock()
 
     @property
@@ -153,6 +154,19 @@ class ShadowPool:
         else:
             self._free.append(slot)
         self._dispatch()
+
+    def spares(self) -> list[Slot]:
+        """The slots up to ``size`` not made yet, marked held: the checker opens them on the text the next checks
+        will start with and releases them. A pool's first check is a sign that parallel ones follow (a search's
+        goal read comes right before its attempts; automation runs ``size`` tactics at once), and a worker that
+        loads its imports now (seconds with Mathlib) does not load them on a later check's critical path."""
+        self.warmed = True
+        out = []
+        while sum(1 for s in self.slots if not s.extra) < self.size:
+            slot = self._new_slot(extra=False)
+            slot.held = True
+            out.append(slot)
+        return out
 
     # -- the queue ------------------------------------------------------------------------------------
 

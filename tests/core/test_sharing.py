@@ -175,3 +175,34 @@ async def test_other_attributes_pass_through(target: Target) -> None:
     assert shared.environment_epoch == 0
     await shared.aclose()
     assert inner.closed
+
+
+@pytest.mark.real_lean
+async def test_on_real_lean_a_shared_verdict_is_what_the_variant_gets_alone(real_lean, prelude_project) -> None:
+    """Two variants of one failing proof through one real `lean --server`: one check is shared, and each
+    variant's verdict (message positions, texts, snippet) is what checking that variant by itself gives."""
+    from lean_copilot_py.lean import LeanChecker
+    from lean_copilot_py.settings import LeanSettings
+    from tests.lean.conftest import make_target as lean_target
+    from tests.real_lean import prelude_file
+
+    text = prelude_file("theorem add_zero' (a : N) : Eq (N.add a N.z) a := sorry")
+    path = prelude_project / "Prelude" / "Target.lean"
+    path.write_text(text, encoding="utf-8")
+    target = lean_target(text, "add_zero'", path=path)
+    variants = [Candidate("Eq.refl\n  bogus_ident"),
+                Candidate("Eq.refl -- reflexivity\n  -- applied to the wrong thing\n\n  bogus_ident")]
+    lean = LeanChecker(prelude_project, LeanSettings(server_command=real_lean.server_command(), slots=1))
+    shared = SharedChecks(lean)
+    try:
+        together = await asyncio.gather(*(shared.check(target, c) for c in variants))
+        assert shared.stats.sent == 1
+        alone = [await lean.check(target, c) for c in variants]  # each as itself, no sharing
+    finally:
+        await shared.aclose()
+    for t, a in zip(together, alone, strict=True):
+        assert a.outcome is Outcome.FAILED and t.outcome is a.outcome
+        assert [(m.span, m.text) for m in t.messages] == [(m.span, m.text) for m in a.messages]
+        assert t.snippet == a.snippet and t.reason == a.reason
+    # Lean's error covers the proof, to `bogus_ident`: two lines further down in the variant with comments.
+    assert together[1].messages[0].span.end.line == together[0].messages[0].span.end.line + 2
