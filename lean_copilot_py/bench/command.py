@@ -28,7 +28,8 @@ def collect(parts: list[str], smoke: bool, *, progress: bool = True) -> dict[str
         from .suites import full_set, smoke_set
 
         say("bench: pipeline (per workload: reference loop, ours with 1 attempt, ours with N) ...")
-        out["pipeline"] = asyncio.run(run_pipeline(smoke_set() if smoke else full_set()))
+        out["pipeline"] = asyncio.run(run_pipeline(smoke_set() if smoke else full_set(),
+                                                   extra_workers=None if smoke else 8))
     if "serve" in parts:
         from .seed_serve import ServeSeedConfig, run_seed_serve
 

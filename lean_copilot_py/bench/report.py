@@ -32,6 +32,10 @@ def workload_table(r: dict[str, Any]) -> str:
     w = r["workload"]
     runs = [r["reference"], r["ours_1"], r["ours_n"]]
     _, one, many = runs
+    ours = [one, many]
+    if "ours_n_extra" in r:
+        runs.append(r["ours_n_extra"])
+        ours.append(r["ours_n_extra"])
     scale = f"; time scale {w['time_scale']:g} (every duration x{w['time_scale']:g})" if w["time_scale"] != 1 else ""
     head = (f"Workload {w['name']}: {w['description']}. Model {w['tok_per_s']:g} tok/s per stream, check timeout "
             f"{w['check_timeout_s']:g} s{scale}. Ours: {many['slots']} warm slots.")
@@ -40,6 +44,8 @@ def workload_table(r: dict[str, Any]) -> str:
         return (label, *(_f(get(d), unit) if get(d) is not None else "-" for d in runs))
 
     rows = [("", "reference (StepFun demo loop)", "ours, 1 attempt", f"ours, {many['attempts']} attempts")]
+    if "ours_n_extra" in r:
+        rows[0] = (*rows[0], f"ours, {many['attempts']}, max_workers {r['ours_n_extra']['max_workers']}")
     rows.append(row("proved", lambda d: str(d["proved"])))
     rows.append(row("time to first verified proof", lambda d: d["wall_s"] if d["proved"] else None, " s"))
     rows.append(row("model time (GPU busy)", lambda d: d["model_s"], " s"))
@@ -50,9 +56,9 @@ def workload_table(r: dict[str, Any]) -> str:
     rows.append(row("fresh Lean servers", lambda d: str(d["lean_restarts"])))
     rows.append(("shared: asked / sent / joined / memo", "-", *(
         f"{d['checks_asked']} / {d['shared']['sent_to_lean']} / {d['shared']['joined_running']} / "
-        f"{d['shared']['memo_hits']}" for d in (one, many))))
+        f"{d['shared']['memo_hits']}" for d in ours)))
     rows.append(("extra slots / workers replaced", "-", *(
-        f"{d['extra_slots_opened']} / {d['workers_replaced_after_timeout']}" for d in (one, many))))
+        f"{d['extra_slots_opened']} / {d['workers_replaced_after_timeout']}" for d in ours)))
     rows.append(row("GPU idle waiting on Lean", lambda d: d["gpu_idle_waiting_on_lean_s"], " s"))
     rows.append(row("critical path: model / Lean",
                     lambda d: f"{_f(d['critical_path']['model_s'])} / {_f(d['critical_path']['lean_s'])} s"))
@@ -70,9 +76,12 @@ def workload_table(r: dict[str, Any]) -> str:
         goal = t.get(f"{key}_max")
         return f"{label} {_f(q[key])}" + (f" (target <= {goal:g})" if goal is not None else "")
 
-    tail = "ratios: " + ", ".join([ratio("n_over_reference", f"ours-{many['attempts']}/reference"),
-                                   ratio("n_over_one", f"ours-{many['attempts']}/ours-1"),
-                                   ratio("one_over_reference", "ours-1/reference")])
+    parts = [ratio("n_over_reference", f"ours-{many['attempts']}/reference"),
+             ratio("n_over_one", f"ours-{many['attempts']}/ours-1"), ratio("one_over_reference", "ours-1/reference")]
+    if "ours_n_extra" in r:
+        parts.append(f"with extra slots: /reference {_f(q['n_extra_over_reference'])}, "
+                     f"/ours-1 {_f(q['n_extra_over_one'])}")
+    tail = "ratios: " + ", ".join(parts)
     return "\n".join([head, "", _table(rows), "", tail])
 
 
