@@ -216,4 +216,26 @@ async def run_pipeline(workloads: list[Workload], *, extra_workers: int | None =
         # The extra-slot variant where slow checks are the point: the heavy-tailed workloads.
         extra = extra_workers if w.name.startswith("heavy") else None
         runs.append(await run_workload(w, extra_workers=extra, **kw))
-    return {"workloads": runs, "targets": TARGETS}
+    return {"workloads": runs, "groups": groups(runs), "targets": TARGETS}
+
+
+def groups(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Totals over the draws of one workload family (``heavy-tailed-1``, ``-2``, ...): the figure the targets
+    are held to when a workload is a distribution."""
+    out: dict[str, Any] = {}
+    for family in sorted({r["workload"]["name"].rsplit("-", 1)[0] for r in runs
+                          if r["workload"]["name"].rsplit("-", 1)[-1].isdigit()}):
+        members = [r for r in runs if r["workload"]["name"].rsplit("-", 1)[0] == family]
+        keys = ["reference", "ours_1", "ours_n"] + (["ours_n_extra"] if all("ours_n_extra" in r for r in members)
+                                                     else [])
+        if not all(r[k]["proved"] for r in members for k in keys):
+            continue
+        total = {k: round(sum(r[k]["wall_s"] for r in members), 3) for k in keys}
+        ratios = {"n_over_reference": round(total["ours_n"] / total["reference"], 3),
+                  "n_over_one": round(total["ours_n"] / total["ours_1"], 3)}
+        if "ours_n_extra" in total:
+            ratios["n_extra_over_reference"] = round(total["ours_n_extra"] / total["reference"], 3)
+            ratios["n_extra_over_one"] = round(total["ours_n_extra"] / total["ours_1"], 3)
+        out[family] = {"draws": len(members), "total_s": total, "ratios": ratios,
+                       "duplicate_checks_ours": sum(r[k]["duplicate_checks"] for r in members for k in keys[1:])}
+    return out

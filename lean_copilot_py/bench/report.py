@@ -104,6 +104,17 @@ def pipeline_table(p: dict[str, Any], *, smoke: bool = False) -> str:
         rows.append((r["workload"]["name"], wall(ref), wall(one), wall(many), _f(q["n_over_reference"]),
                      _f(q["n_over_one"]), str(many["duplicate_checks"]), _f(many["overhead_pct_of_wall"])))
     parts.append("Summary (time to first verified proof):\n\n" + _table(rows))
+    for family, g in p.get("groups", {}).items():
+        t, q = g["total_s"], g["ratios"]
+        goal = _TARGETS.get(_target_kind(family), {})
+        line = (f"{family}, total over {g['draws']} draws: reference {_f(t['reference'], ' s')}, ours-1 "
+                f"{_f(t['ours_1'], ' s')}, ours-N {_f(t['ours_n'], ' s')}; ours-N/reference {_f(q['n_over_reference'])}"
+                f" (target <= {goal.get('n_over_reference_max', '-')}), ours-N/ours-1 {_f(q['n_over_one'])} (target <= "
+                f"{goal.get('n_over_one_max', '-')}); checks Lean saw twice (ours): {g['duplicate_checks_ours']}")
+        if "ours_n_extra" in t:
+            line += (f"; with extra slots ours-N {_f(t['ours_n_extra'], ' s')}: /reference "
+                     f"{_f(q['n_extra_over_reference'])}, /ours-1 {_f(q['n_extra_over_one'])}")
+        parts.append(line)
     return "\n\n".join(parts)
 
 

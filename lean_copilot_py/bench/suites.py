@@ -7,8 +7,10 @@ from .workload import FULL, SMOKE, Workload
 
 
 def full_set() -> list[Workload]:
-    # Three seeds of the heavy-tailed workload: one draw of a heavy tail says little on its own.
-    return [FULL, seed_story(), *(heavy_tailed(f"heavy-tailed-{s}", seed=s) for s in (1, 2, 3))]
+    # Five draws of the heavy-tailed workload, seeds fixed in advance: one draw of a heavy tail says little on
+    # its own (in some, attempt 1 happens to have the fastest path, so 8 attempts cannot beat 1), so the
+    # figure held to the targets is the total over the draws, like a mean time to proof over a problem set.
+    return [FULL, seed_story(), *(heavy_tailed(f"heavy-tailed-{s}", seed=s) for s in (1, 2, 3, 4, 5))]
 
 
 def smoke_set() -> list[Workload]:
