@@ -33,12 +33,10 @@ if TYPE_CHECKING:
     from ..settings import SearchSettings
 
 
-
 class CheckFn(Protocol):
     """A check of one candidate; the priority (optional) orders it among checks waiting for Lean."""
 
     def __call__(self, candidate: Candidate, priority: CheckPriority | None = None, /) -> Awaitable[Verdict]: ...
-
 
 
 # --- screening and pinning helpers shared by automation / search / engine ---------------------------

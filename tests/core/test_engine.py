@@ -147,6 +147,27 @@ async def test_verify_is_strict(tmp_path):
     assert len(checker.calls) == 2
 
 
+async def test_searches_of_one_engine_share_checks_and_the_setting_turns_it_off(tmp_path):
+    root = project(tmp_path)
+    target = make_target(path=root / "Foo.lean")
+    checker = FakeChecker(rule=lambda c: failed())
+    e, _ = engine(tmp_path, checker, search={"cache": False})
+    for _ in range(2):
+        assert (await e.search(target)).status is SearchStatus.FAILED
+    # rfl and omega were sent to the checker once: the second search had the same documents, same environment
+    assert checker.checked_proofs() == ["by\n  rfl", "by\n  omega"]
+    await e.aclose()
+
+    plain = FakeChecker(rule=lambda c: failed())
+    settings_off = Settings.model_validate({**settings(tmp_path, cache=False).model_dump(mode="json"),
+                                            "lean": {"share_checks": False}})
+    e2 = Engine(settings_off, checker_factory=lambda root: plain)
+    for _ in range(2):
+        await e2.search(target)
+    assert len(plain.calls) == 4 and await e2.checker_for(target.path) is plain
+    await e2.aclose()
+
+
 async def test_suggest_tactics_at_cursor(tmp_path):
     from lean_copilot_py.core.types import LeanMessage, Severity, Span, Verdict
 
