@@ -19,6 +19,12 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 FAKES = REPO_ROOT / "tests" / "fakes"
 
 
+def server_root() -> Path:
+    """The checkout `lean-copilot serve` runs from in the server benchmarks: this one, or
+    ``LEAN_COPILOT_BENCH_SERVER_ROOT`` (another checkout, for a before/after comparison with the same driver)."""
+    return Path(os.environ.get("LEAN_COPILOT_BENCH_SERVER_ROOT") or REPO_ROOT)
+
+
 class FakesMissing(RuntimeError):
     """The benchmark needs a source checkout (tests/fakes) and cannot run from an installed wheel."""
 

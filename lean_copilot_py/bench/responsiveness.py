@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from .fakes import REPO_ROOT, FakeModelServer, ensure_fakes, make_project
+from .fakes import REPO_ROOT, FakeModelServer, ensure_fakes, make_project, server_root
 from .lsp_client import LspClient
 from .workload import uniform
 
@@ -162,7 +162,7 @@ async def run_responsiveness(cfg: RespConfig) -> dict[str, Any]:
             options["model"] = {"backend": "openai", "endpoint": model_srv.url, "name": "fake-stepfun",
                                 "tokenizer": str(tok_dir), "family": "stepfun"}
         # Our own checkout first on the path (the package need not be installed); no user config file.
-        pythonpath = os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH", "")) if p)
+        pythonpath = os.pathsep.join(p for p in (str(server_root()), os.environ.get("PYTHONPATH", "")) if p)
         env = dict(os.environ, XDG_CONFIG_HOME=str(work / "xdg"), PYTHONPATH=pythonpath)
         log_file = Path(os.environ.get("LEAN_COPILOT_BENCH_SERVER_LOG") or work / "server.log")
         client = LspClient([sys.executable, "-m", "lean_copilot_py", "serve", "--log-file", str(log_file)],

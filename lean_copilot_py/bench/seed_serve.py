@@ -5,7 +5,7 @@ the fakes: Lean (tests/fakes/fake_lean.py) scripted by the seed-story workload (
 `interval_cases` sketch never finishes, the factorisation proof checks), the model (tests/fakes/fake_openai.py
 with the tiny BPE tokenizer the server loads). One `leanCopilot.prove` at the `sorry`; timed until the
 server's `workspace/applyEdit` with the proof arrives. ``LEAN_COPILOT_BENCH_SERVER_ROOT`` runs the server
-from another checkout (a before/after comparison with the same driver).
+from another checkout (bench/fakes.py: a before/after comparison with the same driver).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from .fakes import REPO_ROOT, FakeModelServer, ensure_fakes, make_project
+from .fakes import FakeModelServer, ensure_fakes, make_project, server_root
 from .heavy import seed_story
 from .lsp_client import LspClient
 from .responsiveness import _build_tokenizer
@@ -30,10 +30,6 @@ class ServeSeedConfig:
     time_scale: float = 0.1
     attempts: tuple[int, ...] = (1, 8)
     slots: int = 4
-
-
-def _server_root() -> Path:
-    return Path(os.environ.get("LEAN_COPILOT_BENCH_SERVER_ROOT") or REPO_ROOT)
 
 
 async def _one(attempts: int, work: Path, tok_dir: Path, cfg: ServeSeedConfig) -> dict[str, Any]:
@@ -52,7 +48,7 @@ async def _one(attempts: int, work: Path, tok_dir: Path, cfg: ServeSeedConfig) -
             "model": {"backend": "openai", "endpoint": srv.url, "name": "fake-stepfun", "tokenizer": str(tok_dir),
                       "family": "stepfun"},
         }
-        root = _server_root()
+        root = server_root()
         pythonpath = os.pathsep.join(p for p in (str(root), os.environ.get("PYTHONPATH", "")) if p)
         env = dict(os.environ, XDG_CONFIG_HOME=str(run / "xdg"), PYTHONPATH=pythonpath)
         client = LspClient([sys.executable, "-m", "lean_copilot_py", "serve"], env=env, cwd=str(run))
