@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
-from .protocols import CheckPriority, Generator, Problem, PromptFamily, Tokenizer
+from .cancel import raise_if_cancelled
+from .protocols import CheckFn, CheckPriority, Generator, Problem, PromptFamily, Tokenizer
 from .types import (
     Candidate,
     FinishReason,
@@ -31,13 +32,6 @@ from .types import (
 
 if TYPE_CHECKING:
     from ..settings import SearchSettings
-
-
-class CheckFn(Protocol):
-    """A check of one candidate; the priority (optional) orders it among checks waiting for Lean."""
-
-    def __call__(self, candidate: Candidate, priority: CheckPriority | None = None, /) -> Awaitable[Verdict]: ...
-
 
 # --- screening and pinning helpers shared by automation / search / engine ---------------------------
 
@@ -89,11 +83,13 @@ def pin_code(target: Target, code: str, origin: str) -> Candidate | Verdict:
 async def checked(check: CheckFn, candidate: Candidate, priority: CheckPriority | None = None) -> Verdict:
     """Run a check; a checker that raises becomes a CRASHED verdict (cancellation still propagates)."""
     try:
-        return await (check(candidate) if priority is None else check(candidate, priority))
+        verdict = await (check(candidate) if priority is None else check(candidate, priority))
     except asyncio.CancelledError:
         raise
     except Exception as exc:  # the checker is a seam: any failure there is a verdict, not a crash of ours
         return Verdict(Outcome.CRASHED, reason=f"checker failed: {type(exc).__name__}: {exc}")
+    raise_if_cancelled()
+    return verdict
 
 
 # --- records -------------------------------------------------------------------------------------------
@@ -308,6 +304,7 @@ class Attempt:
                 except Exception:  # closing a broken stream must not hide the real outcome
                     pass
             rec.model_seconds += time.monotonic() - start
+        raise_if_cancelled()  # a stream that ended as its attempt was cancelled may have eaten the cancel
         if finish is FinishReason.ERROR and not error:
             error = "the model backend reported an error"
         if finish is None and not error:

@@ -3,7 +3,7 @@ Tokenizer and PromptFamily. The core imports neither package."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -31,6 +31,13 @@ class CheckPriority:
 
     def adopt(self, other: CheckPriority) -> None:
         self.final, self.turn, self.owner = other.final, other.turn, other.owner
+
+
+class CheckFn(Protocol):
+    """A check of one candidate bound to its target (what attempts and automation call); the priority
+    (optional) orders it among checks waiting for Lean."""
+
+    def __call__(self, candidate: Candidate, priority: CheckPriority | None = None, /) -> Awaitable[Verdict]: ...
 
 
 @runtime_checkable

@@ -29,6 +29,7 @@ from leanclient.aio import (
     LeanWorkerCrashed,
 )
 
+from ..core.cancel import raise_if_cancelled
 from ..core.protocols import CheckPriority
 from ..core.types import Candidate, Outcome, Pos, SorryGoal, Span, Target, Verdict
 from ..settings import LeanSettings
@@ -230,6 +231,7 @@ class LeanChecker:
                 async with asyncio.timeout(budget):
                     version = await self._load(client, slot, text)
                     report: DiagnosticsReport = await client.diagnostics(slot.path, fresh=True, timeout=budget + 1.0)
+                    raise_if_cancelled()  # leanclient's wait_for may have eaten it (Python 3.11)
             except (TimeoutError, LeanRequestTimeout):
                 handed_on = self._then_release(pool, slot, self._replace_worker(client, slot, warm))
                 raise
