@@ -60,12 +60,15 @@ def workload_table(r: dict[str, Any]) -> str:
     rows.append(("extra slots / workers replaced", "-", *(
         f"{d['extra_slots_opened']} / {d['workers_replaced_after_timeout']}" for d in ours)))
     rows.append(row("GPU idle waiting on Lean", lambda d: d["gpu_idle_waiting_on_lean_s"], " s"))
+    def won(get: Any) -> Any:  # a run without a proof has no winner, hence no critical path
+        return lambda d: get(d) if d["proved"] else None
+
     rows.append(row("critical path: model / Lean",
-                    lambda d: f"{_f(d['critical_path']['model_s'])} / {_f(d['critical_path']['lean_s'])} s"))
-    rows.append(row("turns on the critical path", lambda d: d["critical_path"]["turns"]))
-    rows.append(row("our overhead (wall - model - Lean)", lambda d: d["overhead_s"], " s"))
-    rows.append(row("  per turn", lambda d: d["overhead_per_turn_ms"], " ms"))
-    rows.append(row("  % of wall (target <= 2 %)", lambda d: d["overhead_pct_of_wall"], " %"))
+                    won(lambda d: f"{_f(d['critical_path']['model_s'])} / {_f(d['critical_path']['lean_s'])} s")))
+    rows.append(row("turns on the critical path", won(lambda d: d["critical_path"]["turns"])))
+    rows.append(row("our overhead (wall - model - Lean)", won(lambda d: d["overhead_s"]), " s"))
+    rows.append(row("  per turn", won(lambda d: d["overhead_per_turn_ms"]), " ms"))
+    rows.append(row("  % of wall (target <= 2 %)", won(lambda d: d["overhead_pct_of_wall"]), " %"))
     rows.append(row("prompts sent as", lambda d: ",".join(d["prefill"]["prompt_kind"])))
     rows.append(row("prefill per continuation (not seen before)", lambda d: d["prefill"]["continuation_new_mean"]))
     rows.append(row("feedback tokens per continuation", lambda d: d["prefill"]["continuation_feedback_mean"]))
