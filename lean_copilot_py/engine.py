@@ -186,6 +186,7 @@ class Engine:
             if self.settings.search.cache:
                 hit = await self.cache.lookup(keys[0], lambda c: self.verify(target, c))
                 if hit is not None:
+                    self._in_background(goal)
                     return await self._cached_result(target, *hit)
             gen, fam, reason = (None, None, "model not requested (automation only)")
             if model is not None:
@@ -207,6 +208,7 @@ class Engine:
                     return hit
             result = await run
         finally:
+            self._in_background(goal)
             if not run.done():
                 run.cancel()
                 await asyncio.gather(run, return_exceptions=True)

@@ -137,11 +137,7 @@ class LeanChecker:
         """Changes whenever the same text could get a different answer: a new server, an import Lean reported
         rebuilt, an edit to one of the project's own Lean files (seen within a couple of seconds; the memo of
         core/sharing.py is keyed by it). A sum of counters that only grow."""
-        for pool in self._pools.values():
-            for slot in pool.slots:
-                if slot.imports_changed and not slot.stale_counted:
-                    slot.stale_counted = True  # the slot itself is reopened before its next use (_load)
-                    self._stale_seen += 1
+        self._stale_seen += sum(pool.newly_stale() for pool in self._pools.values())
         return self._generation + self._stale_seen + self._sources.generation()
 
     # -- slots -------------------------------------------------------------------------------
@@ -158,9 +154,8 @@ class LeanChecker:
         return pool
 
     def _extra_worker_allowed(self) -> bool:
-        """An extra slot (lean/pool.py) only while all pools together stay within ``lean.max_workers``; unset, it
-        is leanclient's memory-based default (about one worker per 6 GB of RAM, 2 to 8): with Mathlib a worker
-        takes ~5 GB, and a machine that swaps checks slower than one that queues."""
+        """An extra slot (lean/pool.py) only while all pools together stay within ``lean.max_workers`` (unset:
+        leanclient's default, ~1 worker per 6 GB of RAM): a Mathlib worker takes ~5 GB; swapping is worse."""
         client = self._client
         if client is None:
             return False
@@ -262,14 +257,11 @@ class LeanChecker:
         return True
 
     async def _supersede(self, client: AsyncLeanLSPClient, slot: Slot, warm: str) -> None:
-        if slot.text is None or slot.path not in client.open_paths():
-            slot.text = None
-            return
+        sent, slot.text = slot.text is not None and slot.path in client.open_paths(), None
         with contextlib.suppress(LeanClientError):
-            await client.update(slot.path, warm)
-            slot.text = warm
-            return
-        slot.text = None
+            if sent:
+                await client.update(slot.path, warm)
+                slot.text = warm
 
     async def _replace_worker(self, client: AsyncLeanLSPClient, slot: Slot, warm: str) -> None:
         self.workers_replaced += 1
@@ -310,7 +302,10 @@ class LeanChecker:
                 if verdict.outcome in (Outcome.INCOMPLETE, Outcome.FAILED):
                     verdict = await self._with_sorry_goals(run, shadow, verdict, budget)
         except (TimeoutError, LeanRequestTimeout):
-            return failed(Outcome.TIMEOUT, f"Lean did not finish within {budget:g} s")
+            # Lean worked for the whole budget (it counts from a free slot): that, not the wait for a slot or a
+            # starting server, is what StepFun's feedback ("repl cannot return status in N seconds!") reports.
+            return dataclasses.replace(failed(Outcome.TIMEOUT, f"Lean did not finish within {budget:g} s"),
+                                       elapsed=budget)
         except LeanWorkerCrashed as exc:
             return failed(Outcome.CRASHED, f"the Lean worker crashed: {exc}")
         except LeanStartError as exc:

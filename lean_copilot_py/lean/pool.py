@@ -155,6 +155,13 @@ class ShadowPool:
             self._free.append(slot)
         self._dispatch()
 
+    def newly_stale(self) -> int:
+        """Slots whose imports Lean reported rebuilt since the last call (each counts once per document)."""
+        fresh = [s for s in self.slots if s.imports_changed and not s.stale_counted]
+        for slot in fresh:
+            slot.stale_counted = True  # the slot itself is reopened before its next use
+        return len(fresh)
+
     def spares(self) -> list[Slot]:
         """The slots up to ``size`` not made yet, marked held: the checker opens them on the text the next checks
         will start with and releases them. A pool's first check is a sign that parallel ones follow (a search's
