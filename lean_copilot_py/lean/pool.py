@@ -104,6 +104,7 @@ class ShadowPool:
         self._timer: asyncio.TimerHandle | None = None
         self.extra_opened = 0  # how many extra slots were ever opened (for tests and the bench)
         self.warmed = False  # the checker opened the spare slots (spares())
+        self.peak_held = 0  # most slots held by checks at once (for tests and the bench)
         self.last_used = clock()
 
     @property
@@ -198,6 +199,7 @@ class ShadowPool:
             slot.held, slot.owner, slot.priority, slot.since = True, best.priority.owner, best.priority, self._clock()
             if slot.owner:
                 self._held_by[slot.owner] += 1
+            self.peak_held = max(self.peak_held, sum(1 for s in self.slots if s.held and s.since))
             best.fut.set_result(slot)
         self._arm()
 

@@ -85,14 +85,13 @@ async def test_cancelled_check_leaves_the_pool_usable(make_checker):
 
 
 async def test_checks_run_in_parallel_across_slots(make_checker):
-    checker = await make_checker(Script(rules=[proved(r"simp", delay_s=1.0)]), slots=4)
+    checker = await make_checker(Script(rules=[proved(r"simp", delay_s=0.5)]), slots=4)
     target = make_target(TEXT, "t")
-    await checker.check(target, Candidate("by\n  simp"))  # start the server, open one slot
-    started = time.monotonic()
-    verdicts = await asyncio.gather(*(checker.check(target, Candidate(f"by\n  simp -- {i}")) for i in range(4)))
-    elapsed = time.monotonic() - started
+    await checker.check(target, Candidate("by\n  simp"))  # start the server, open the slots
+    verdicts = await asyncio.gather(*(checker.check(target, Candidate(f"by\n  simp {i}")) for i in range(4)))
     assert all(v.outcome is Outcome.PROVED for v in verdicts)
-    assert elapsed < 3.0, f"4 checks of 1 s each on 4 slots took {elapsed:.1f} s"
+    (pool,) = checker._pools.values()
+    assert pool.peak_held == 4  # the four checks held four slots at the same time
 
 
 async def test_one_slot_serialises_checks(make_checker, log_path):
@@ -217,12 +216,10 @@ async def test_header_is_elaborated_once_per_slot(make_checker, log_path):
     checker = await make_checker(Script(rules=[proved(r"simp")], header_delay_s=1.0), slots=1)
     target = make_target(TEXT, "t")
     await checker.check(target, Candidate("by\n  simp"))
-    started = time.monotonic()
     for i in range(3):
-        assert (await checker.check(target, Candidate(f"by\n  simp -- {i}"))).proved
-    assert time.monotonic() - started < 1.0  # warm: no import cost after the first check
+        assert (await checker.check(target, Candidate(f"by\n  simp {i}"))).proved
     opens, _ = opens_and_closes(log_path)
-    assert opens == 1
+    assert opens == 1  # warm: one worker loaded the imports once (the fake pays them only on open)
     did_open = next(e for e in read_log(log_path) if e.get("method") == "textDocument/didOpen")
     assert did_open["params"]["dependencyBuildMode"] == "once"
 
