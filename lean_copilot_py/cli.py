@@ -49,7 +49,7 @@ def _build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="measure the search pipeline and the server's responsiveness")
     bench.add_argument("--smoke", action="store_true", help="a short run (as in CI)")
     bench.add_argument("--json", type=Path, help="write results as JSON here")
-    bench.add_argument("--only", choices=["pipeline", "responsiveness", "gpu"], action="append")
+    bench.add_argument("--only", choices=["pipeline", "serve", "responsiveness", "gpu"], action="append")
     return parser
 
 

@@ -16,9 +16,10 @@ from .core.attempt import AttemptConfig, checked, screen_candidate
 from .core.automation import AutomationResult, next_tactic_ok, run_automation
 from .core.cache import ProofCache, cache_key
 from .core.events import EventSink, SearchResult, SearchStats, SearchStatus
-from .core.protocols import Checker, Generator, PromptFamily
+from .core.protocols import Checker, CheckPriority, Generator, PromptFamily
 from .core.pruning import Retention, TranscriptPruner
 from .core.search import Search, SearchConfig, audit_failure
+from .core.sharing import SharedChecks
 from .core.transcript import Transcript, write_transcript
 from .core.types import Candidate, Outcome, Pos, Target, TargetKind, Verdict, offset_to_pos, pos_to_offset
 from .project import discover, find_lake_root
@@ -96,7 +97,10 @@ class Engine:
         async with self._checker_lock:
             checker = self._checkers.get(root)
             if checker is None:
-                checker = self._checkers[root] = self._factory(root)
+                checker = self._factory(root)
+                if self.settings.lean.share_checks:  # one Lean check per distinct document, across searches
+                    checker = SharedChecks(checker, default_timeout=self.settings.lean.check_timeout_s)
+                self._checkers[root] = checker
             return checker
 
     async def model(self) -> tuple[Generator | None, PromptFamily | None, str]:
@@ -151,7 +155,8 @@ class Engine:
             return refused
         checker = await self.checker_for(target.path)
         timeout = self.settings.lean.check_timeout_s
-        verdict = await checked(lambda c: checker.check(target, c, timeout=timeout), candidate)
+        urgent = CheckPriority(final=True, owner="verify")  # a proof to re-verify is one check from done
+        verdict = await checked(lambda c: checker.check(target, c, timeout=timeout, priority=urgent), candidate)
         why = audit_failure(verdict, tuple(self.settings.lean.allowed_axioms)) if verdict.proved else ""
         return replace(verdict, outcome=Outcome.FAILED, reason=why) if why else verdict
 
@@ -170,32 +175,80 @@ class Engine:
         deadline_s: float | None = None,
         attempts: int | None = None,
     ) -> SearchResult:
-        # The model side (tokenizer, maybe a vLLM start) builds while Lean reads the goal.
+        # The model side (tokenizer, maybe a vLLM start) builds while Lean reads the goal. A whole declaration's
+        # prompt needs no goal, so its search does not wait for the read either — on a cold server that is the
+        # start and the imports, seconds with Mathlib, the model's first turn is written meanwhile; the goal, which
+        # keys the cache and the transcript, is looked up in the cache when it lands (a hit cancels the search).
         model = asyncio.ensure_future(self.model()) if use_model else None
+        early = target.kind is TargetKind.DECLARATION and target.goal is None
+        goal = asyncio.ensure_future(self._with_goal(target)) if early else None
         try:
-            target = await self._with_goal(target)
+            if goal is None:
+                target = await self._with_goal(target)
             project = await asyncio.to_thread(discover, target.path)
-            key = cache_key(target, project.toolchain if project else None)
+            toolchain = project.toolchain if project else None
+            keys = [cache_key(target, toolchain)]  # an early search's first key is its statement's
             if self.settings.search.cache:
-                hit = await self.cache.lookup(key, lambda c: self.verify(target, c))
+                hit = await self.cache.lookup(keys[0], lambda c: self.verify(target, c))
                 if hit is not None:
+                    self._in_background(goal)
                     return await self._cached_result(target, *hit)
             gen, fam, reason = (None, None, "model not requested (automation only)")
             if model is not None:
                 gen, fam, reason = await model
+        except BaseException:
+            self._in_background(goal)
+            raise
         finally:
-            if model is not None and not model.done():
-                # A cache hit or a cancellation: the build finishes in the background for the next search.
-                self._background.add(model)
-                model.add_done_callback(self._background.discard)
+            # A cache hit or a cancellation: the build finishes in the background for the next search.
+            self._in_background(model)
         checker = await self.checker_for(target.path)
         cfg = SearchConfig.from_settings(self.settings, attempts=attempts, deadline_s=deadline_s)
-        result = await Search(target, checker, cfg, generator=gen, family=fam, on_event=on_event,
-                              no_model_reason=reason).run()
-        self._transcript_written(result.transcript_path)
+        search = Search(target, checker, cfg, generator=gen, family=fam, on_event=on_event, no_model_reason=reason)
+        run = asyncio.ensure_future(search.run())
+        try:
+            if goal is not None:
+                hit = await self._goal_beside(goal, run, search, toolchain, keys)
+                if hit is not None:
+                    return hit
+            result = await run
+            self._transcript_written(result.transcript_path)
+        finally:
+            self._in_background(goal)
+            if not run.done():
+                run.cancel()
+                await asyncio.gather(run, return_exceptions=True)
         if result.status is SearchStatus.PROVED and result.proof is not None and self.settings.search.cache:
-            await self.cache.put(key, result.proof)
+            for key in keys:
+                await self.cache.put(key, result.proof)
         return result
+
+    async def _goal_beside(self, goal: asyncio.Future[Target], run: asyncio.Future[SearchResult], search: Search,
+                           toolchain: str | None, keys: list[str]) -> SearchResult | None:
+        """The goal read that an early search left running: once it lands, the transcript shows the goal and
+        the cache is asked under it; a hit there is returned and the search cancelled."""
+        await asyncio.wait({goal, run}, return_when=asyncio.FIRST_COMPLETED)
+        if not goal.done():
+            self._in_background(goal)
+            return None
+        target = goal.result()
+        search.transcript.target = target
+        if target.goal is None:
+            return None
+        keys.append(cache_key(target, toolchain))
+        if not self.settings.search.cache:
+            return None
+        hit = await self.cache.lookup(keys[-1], lambda c: self.verify(target, c))
+        if hit is None or (run.done() and not run.cancelled() and run.result().status is SearchStatus.PROVED):
+            return None
+        search.cancel()
+        await asyncio.gather(run, return_exceptions=True)
+        return await self._cached_result(target, *hit)
+
+    def _in_background(self, task: asyncio.Future[object] | None) -> None:
+        if task is not None and not task.done():
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
 
     async def _cached_result(self, target: Target, candidate: Candidate, verdict: Verdict) -> SearchResult:
         result = SearchResult(f"cache-{id(candidate):x}", SearchStatus.PROVED, proof=candidate, verdict=verdict,

@@ -105,6 +105,7 @@ class LeanSettings(_Section):
     allowed_axioms: list[str] = list(DEFAULT_AXIOMS)
     allow_native_decide: bool = False
     memory_limit_mb: int | None = Field(None, ge=256)  # RLIMIT_AS for the Lean processes we start
+    share_checks: bool = True  # identical checks (same document, modulo comments) share one Lean check
 
 
 class InlineSettings(_Section):

@@ -12,7 +12,7 @@ from typing import Any
 from .fakes import FakesMissing
 from .machine import load_average, machine_info
 
-PARTS = ("pipeline", "responsiveness", "gpu")
+PARTS = ("pipeline", "serve", "responsiveness", "gpu")
 
 
 def collect(parts: list[str], smoke: bool, *, progress: bool = True) -> dict[str, Any]:
@@ -25,10 +25,16 @@ def collect(parts: list[str], smoke: bool, *, progress: bool = True) -> dict[str
     out: dict[str, Any] = {"smoke": smoke, "machine": machine_info(), "started": time.strftime("%Y-%m-%d %H:%M:%S")}
     if "pipeline" in parts:
         from .pipeline import run_pipeline
-        from .workload import FULL, SMOKE
+        from .suites import full_set, smoke_set
 
-        say("bench: pipeline (reference loop, then ours) ...")
-        out["pipeline"] = asyncio.run(run_pipeline(SMOKE if smoke else FULL))
+        say("bench: pipeline (per workload: reference loop, ours with 1 attempt, ours with N) ...")
+        out["pipeline"] = asyncio.run(run_pipeline(smoke_set() if smoke else full_set(),
+                                                   extra_workers=None if smoke else 8))
+    if "serve" in parts:
+        from .seed_serve import ServeSeedConfig, run_seed_serve
+
+        say("bench: serve (the seed story through `lean-copilot serve`, 1 attempt then 8) ...")
+        out["serve"] = asyncio.run(run_seed_serve(ServeSeedConfig()))
     if "responsiveness" in parts:
         from .large_document import FULL_LARGE, SMOKE_LARGE, run_large_document
         from .responsiveness import FULL_RESP, SMOKE_RESP, run_responsiveness
@@ -51,7 +57,11 @@ def render(results: dict[str, Any]) -> str:
 
     parts = [machine_line(results["machine"])]
     if "pipeline" in results:
-        parts.append(pipeline_table(results["pipeline"]))
+        parts.append(pipeline_table(results["pipeline"], smoke=bool(results.get("smoke"))))
+    if "serve" in results:
+        from .seed_serve import seed_serve_table
+
+        parts.append(seed_serve_table(results["serve"]))
     if "responsiveness" in results:
         parts.append(responsiveness_table(results["responsiveness"]))
         if "large_document" in results["responsiveness"]:

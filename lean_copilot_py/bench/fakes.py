@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import sys
 import urllib.request
 from pathlib import Path
@@ -16,6 +17,12 @@ from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FAKES = REPO_ROOT / "tests" / "fakes"
+
+
+def server_root() -> Path:
+    """The checkout `lean-copilot serve` runs from in the server benchmarks: this one, or
+    ``LEAN_COPILOT_BENCH_SERVER_ROOT`` (another checkout, for a before/after comparison with the same driver)."""
+    return Path(os.environ.get("LEAN_COPILOT_BENCH_SERVER_ROOT") or REPO_ROOT)
 
 
 class FakesMissing(RuntimeError):
@@ -27,6 +34,42 @@ def ensure_fakes() -> None:
         raise FakesMissing(f"the benchmarks need the scripted fakes in {FAKES} (run from a source checkout)")
     if str(REPO_ROOT) not in sys.path:
         sys.path.insert(0, str(REPO_ROOT))
+
+
+GPU_NICE = -10
+
+# tests/fakes/fake_openai.py run as the benchmark's GPU, with one change that alters no answer: it finds the
+# script a continuation belongs to by re-generating every earlier turn of every script on every request
+# (`_emitted`, pure in the turn and the stop parameters) — O(scripts x turns x tokens) Python work per request,
+# ~30 ms for 8 seed-story scripts on a 2-core machine, all of it at the moment 8 attempts resume together after a
+# shared check. A real server's prefill of a cached prefix costs milliseconds, so the benchmark memoises it.
+_BOOT = """
+import asyncio, sys
+sys.path.insert(0, sys.argv.pop(1))
+import fake_openai as F
+_emitted = getattr(F.FakeOpenAI, "_emitted", None)
+if _emitted is not None:
+    def memo(self, turn, p):
+        cache = self.__dict__.setdefault("_bench_emitted", {})
+        key = (id(turn), p.max_tokens, tuple(p.stop), tuple(sorted(p.stop_token_ids)), p.include_stop, p.ignore_eos)
+        if key not in cache:
+            cache[key] = _emitted(self, turn, p)
+        return cache[key]
+    F.FakeOpenAI._emitted = memo
+asyncio.run(F._main(sys.argv[1:]))
+"""
+
+
+def raise_priority(pid: int) -> bool:
+    """Run the simulated GPU ahead of other work on this machine. The fake model server stands in for a GPU
+    server elsewhere: its own per-token CPU work competing with a small, shared machine's other load is not
+    something a real deployment has, so it gets a higher scheduling priority (when we may raise it: root);
+    our own process keeps the normal one, since its work under load is what is measured."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, pid, GPU_NICE)
+    except (OSError, AttributeError):
+        return False
+    return True
 
 
 class FakeModelServer:
@@ -41,12 +84,13 @@ class FakeModelServer:
 
     async def start(self) -> str:
         ensure_fakes()
-        cmd = [sys.executable, str(FAKES / "fake_openai.py"), "--port", "0", "--script", str(self.script_path)]
+        cmd = [sys.executable, "-c", _BOOT, str(FAKES), "--port", "0", "--script", str(self.script_path)]
         if self.tokenizer_dir is not None:
             cmd += ["--tokenizer", str(self.tokenizer_dir)]
         self.proc = await asyncio.create_subprocess_exec(
             *cmd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
         )
+        raise_priority(self.proc.pid)
         assert self.proc.stdout is not None
         line = await asyncio.wait_for(self.proc.stdout.readline(), timeout=60)
         self.url = line.decode().strip()

@@ -29,6 +29,7 @@ class LspClient:
         self._drain: asyncio.Task[None] | None = None
         self.notifications: list[tuple[float, str, Any]] = []
         self.server_requests: list[str] = []
+        self.server_request_times: list[tuple[float, str]] = []  # (time.monotonic(), method)
         self.stderr_tail = b""
 
     async def start(self) -> None:
@@ -76,6 +77,7 @@ class LspClient:
     def _dispatch(self, msg: dict[str, Any]) -> None:
         if "method" in msg and "id" in msg:  # a request from the server: answer it at once
             self.server_requests.append(msg["method"])
+            self.server_request_times.append((time.monotonic(), msg["method"]))
             self._write({"jsonrpc": "2.0", "id": msg["id"], "result": _ANSWERS.get(msg["method"])})
         elif "method" in msg:
             self.notifications.append((time.monotonic(), msg["method"], msg.get("params")))

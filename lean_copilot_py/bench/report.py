@@ -24,43 +24,101 @@ def _table(rows: list[tuple[str, ...]]) -> str:
     return "\n".join(lines)
 
 
-def pipeline_table(p: dict[str, Any]) -> str:
-    ref, ours = p["reference"], p["ours"]
-    w = p["workload"]
-    head = (f"Pipeline ({w['name']}): {w['attempts']} scripted attempts, winner = attempt {w['winner']} at sketch "
-            f"{w['winner_turn']}; model {w['tok_per_s']:g} tok/s per stream; Lean {w['check_s']:g} s/check + "
-            f"{w['header_s']:g} s/header.  Ours: N={ours['attempts']} attempts, {ours['slots']} warm slots.")
+def _target_kind(name: str) -> str:
+    return "seed" if name.startswith("seed") else "heavy" if name.startswith("heavy") else "uniform"
 
-    def both(key: str, unit: str = "", sub: str | None = None) -> tuple[str, str]:
-        get = (lambda d: d[sub][key]) if sub else (lambda d: d[key])
-        return _f(get(ref), unit), _f(get(ours), unit)
 
-    rows = [("", "reference (StepFun demo loop)", "ours (Engine/Search)")]
-    rows.append(("proved", str(ref["proved"]), str(ours["proved"])))
-    rows.append(("time to first verified proof", *both("wall_s", " s")))
-    rows.append(("model time (GPU busy)", *both("model_s", " s")))
-    rows.append(("Lean time (wall clock)", *both("lean_s", " s")))
-    rows.append(("Lean checks / fresh Lean servers", f"{ref['lean_checks']} / {ref['lean_restarts']}",
-                 f"{ours['lean_checks']} / {ours['lean_restarts']}"))
-    rows.append(("GPU idle waiting on Lean", *both("gpu_idle_waiting_on_lean_s", " s")))
-    def cp(d: dict[str, Any]) -> str:
-        return f"{_f(d['critical_path']['model_s'])} / {_f(d['critical_path']['lean_s'])} s"
+def workload_table(r: dict[str, Any]) -> str:
+    w = r["workload"]
+    runs = [r["reference"], r["ours_1"], r["ours_n"]]
+    _, one, many = runs
+    ours = [one, many]
+    if "ours_n_extra" in r:
+        runs.append(r["ours_n_extra"])
+        ours.append(r["ours_n_extra"])
+    scale = f"; time scale {w['time_scale']:g} (every duration x{w['time_scale']:g})" if w["time_scale"] != 1 else ""
+    head = (f"Workload {w['name']}: {w['description']}. Model {w['tok_per_s']:g} tok/s per stream, check timeout "
+            f"{w['check_timeout_s']:g} s{scale}. Ours: {many['slots']} warm slots.")
 
-    rows.append(("critical path: model / Lean", cp(ref), cp(ours)))
-    rows.append(("turns on the critical path", *both("turns", sub="critical_path")))
-    rows.append(("our overhead (wall - model - Lean)", *both("overhead_s", " s")))
-    rows.append(("  per turn", *both("overhead_per_turn_ms", " ms")))
-    rows.append(("  % of wall (target <= 2 %)", *both("overhead_pct_of_wall", " %")))
-    rows.append(("decode rate reached per stream", *both("decode_tok_per_s_per_stream", " tok/s")))
-    rows.append(("prompts sent as", ",".join(ref["prefill"]["prompt_kind"]), ",".join(ours["prefill"]["prompt_kind"])))
-    rows.append(("prompt tokens sent per continuation", *both("continuation_sent_mean", sub="prefill")))
-    rows.append(("prefill per continuation (not seen before)", *both("continuation_new_mean", sub="prefill")))
-    rows.append(("  same, vLLM 16-token blocks", *both("continuation_new_blocks_mean", sub="prefill")))
-    rows.append(("feedback tokens per continuation", *both("continuation_feedback_mean", sub="prefill")))
-    rows.append(("prompt tokens sent in all", *both("sent_tokens_total", sub="prefill")))
-    ratio = p["ratio_ours_over_reference"]
-    tail = f"ratio ours/reference (time to first verified proof): {_f(ratio)}  (target <= 0.25)"
+    def row(label: str, get: Any, unit: str = "") -> tuple[str, ...]:
+        return (label, *(_f(get(d), unit) if get(d) is not None else "-" for d in runs))
+
+    rows = [("", "reference (StepFun demo loop)", "ours, 1 attempt", f"ours, {many['attempts']} attempts")]
+    if "ours_n_extra" in r:
+        rows[0] = (*rows[0], f"ours, {many['attempts']}, max_workers {r['ours_n_extra']['max_workers']}")
+    rows.append(row("proved", lambda d: str(d["proved"])))
+    rows.append(row("time to first verified proof", lambda d: d["wall_s"] if d["proved"] else None, " s"))
+    rows.append(row("model time (GPU busy)", lambda d: d["model_s"], " s"))
+    rows.append(row("Lean time (wall clock)", lambda d: d["lean_s"], " s"))
+    rows.append(row("Lean checks (timeouts, cancelled)",
+                    lambda d: f"{d['lean_checks']} ({d['lean_timeouts']}, {d['lean_checks_cancelled']})"))
+    rows.append(row("checks Lean saw twice (same env + text)", lambda d: str(d["duplicate_checks"])))
+    rows.append(row("fresh Lean servers", lambda d: str(d["lean_restarts"])))
+    rows.append(("shared: asked / sent / joined / memo", "-", *(
+        f"{d['checks_asked']} / {d['shared']['sent_to_lean']} / {d['shared']['joined_running']} / "
+        f"{d['shared']['memo_hits']}" for d in ours)))
+    rows.append(("extra slots / workers replaced", "-", *(
+        f"{d['extra_slots_opened']} / {d['workers_replaced_after_timeout']}" for d in ours)))
+    rows.append(row("GPU idle waiting on Lean", lambda d: d["gpu_idle_waiting_on_lean_s"], " s"))
+    def won(get: Any) -> Any:  # a run without a proof has no winner, hence no critical path
+        return lambda d: get(d) if d["proved"] else None
+
+    rows.append(row("critical path: model / Lean",
+                    won(lambda d: f"{_f(d['critical_path']['model_s'])} / {_f(d['critical_path']['lean_s'])} s")))
+    rows.append(row("turns on the critical path", won(lambda d: d["critical_path"]["turns"])))
+    rows.append(row("our overhead (wall - model - Lean)", won(lambda d: d["overhead_s"]), " s"))
+    rows.append(row("  per turn", won(lambda d: d["overhead_per_turn_ms"]), " ms"))
+    rows.append(row("  % of wall (target <= 2 %)", won(lambda d: d["overhead_pct_of_wall"]), " %"))
+    rows.append(row("prompts sent as", lambda d: ",".join(d["prefill"]["prompt_kind"])))
+    rows.append(row("prefill per continuation (not seen before)", lambda d: d["prefill"]["continuation_new_mean"]))
+    rows.append(row("feedback tokens per continuation", lambda d: d["prefill"]["continuation_feedback_mean"]))
+    q = r["ratios"]
+    t = _TARGETS.get(_target_kind(w["name"]), {})
+
+    def ratio(key: str, label: str) -> str:
+        goal = t.get(f"{key}_max")
+        return f"{label} {_f(q[key])}" + (f" (target <= {goal:g})" if goal is not None else "")
+
+    parts = [ratio("n_over_reference", f"ours-{many['attempts']}/reference"),
+             ratio("n_over_one", f"ours-{many['attempts']}/ours-1"), ratio("one_over_reference", "ours-1/reference")]
+    if "ours_n_extra" in r:
+        parts.append(f"with extra slots: /reference {_f(q['n_extra_over_reference'])}, "
+                     f"/ours-1 {_f(q['n_extra_over_one'])}")
+    tail = "ratios: " + ", ".join(parts)
     return "\n".join([head, "", _table(rows), "", tail])
+
+
+_TARGETS = {"uniform": {"n_over_reference_max": 0.25}, "heavy": {"n_over_reference_max": 0.25, "n_over_one_max": 1.0},
+            "seed": {"n_over_one_max": 1.1}}
+
+
+def pipeline_table(p: dict[str, Any], *, smoke: bool = False) -> str:
+    parts = [workload_table(r) for r in p["workloads"]]
+    if smoke:
+        parts.insert(0, "SMOKE RUN: workloads shrunk for speed; the targets apply to the full run "
+                        "(`lean-copilot bench`).")
+    rows = [("workload", "reference", "ours-1", "ours-N", "N/ref", "N/1", "dups (ours-N)", "overhead % (ours-N)")]
+    for r in p["workloads"]:
+        ref, one, many, q = r["reference"], r["ours_1"], r["ours_n"], r["ratios"]
+
+        def wall(d: dict[str, Any]) -> str:
+            return _f(d["wall_s"], " s") if d["proved"] else "no proof"
+
+        rows.append((r["workload"]["name"], wall(ref), wall(one), wall(many), _f(q["n_over_reference"]),
+                     _f(q["n_over_one"]), str(many["duplicate_checks"]), _f(many["overhead_pct_of_wall"])))
+    parts.append("Summary (time to first verified proof):\n\n" + _table(rows))
+    for family, g in p.get("groups", {}).items():
+        t, q = g["total_s"], g["ratios"]
+        goal = _TARGETS.get(_target_kind(family), {})
+        line = (f"{family}, total over {g['draws']} draws: reference {_f(t['reference'], ' s')}, ours-1 "
+                f"{_f(t['ours_1'], ' s')}, ours-N {_f(t['ours_n'], ' s')}; ours-N/reference {_f(q['n_over_reference'])}"
+                f" (target <= {goal.get('n_over_reference_max', '-')}), ours-N/ours-1 {_f(q['n_over_one'])} (target <= "
+                f"{goal.get('n_over_one_max', '-')}); checks Lean saw twice (ours): {g['duplicate_checks_ours']}")
+        if "ours_n_extra" in t:
+            line += (f"; with extra slots ours-N {_f(t['ours_n_extra'], ' s')}: /reference "
+                     f"{_f(q['n_extra_over_reference'])}, /ours-1 {_f(q['n_extra_over_one'])}")
+        parts.append(line)
+    return "\n\n".join(parts)
 
 
 def responsiveness_table(r: dict[str, Any]) -> str:

@@ -22,9 +22,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from .fakes import REPO_ROOT, FakeModelServer, ensure_fakes, make_project
+from .fakes import REPO_ROOT, FakeModelServer, ensure_fakes, make_project, server_root
 from .lsp_client import LspClient
-from .workload import Workload, conversation
+from .workload import uniform
 
 
 @dataclass(frozen=True)
@@ -144,10 +144,10 @@ async def run_responsiveness(cfg: RespConfig) -> dict[str, Any]:
         lean_script = write_script(work / "lean.json", Script(default=unsolved(), delay_s=cfg.check_s,
                                                               header_delay_s=cfg.header_s))
         # Model conversations that never prove: the searches keep the model and Lean busy all window long.
-        w = Workload("resp", tok_per_s=cfg.tok_per_s, attempts=cfg.searches * cfg.attempts, winner=0,
-                     failing_turns=400)
+        w = uniform("resp", tok_per_s=cfg.tok_per_s, attempts=cfg.searches * cfg.attempts, winner=0,
+                    failing_turns=400)
         script = {"model": "fake-stepfun", "latency_s": 1.0 / cfg.tok_per_s, "turn_marker": "\n<REPL>\n",
-                  "scripts": [{"turns": conversation(w, a)} for a in range(1, w.attempts + 1)]}
+                  "scripts": [{"turns": list(c)} for c in w.conversations]}
         options: dict[str, Any] = {
             "lean": {"server_command": fake_lean_command(lean_script), "slots": 4, "check_timeout_s": 60.0},
             "search": {"attempts": cfg.attempts, "cache": False, "deadline_s": 600.0},
@@ -162,7 +162,7 @@ async def run_responsiveness(cfg: RespConfig) -> dict[str, Any]:
             options["model"] = {"backend": "openai", "endpoint": model_srv.url, "name": "fake-stepfun",
                                 "tokenizer": str(tok_dir), "family": "stepfun"}
         # Our own checkout first on the path (the package need not be installed); no user config file.
-        pythonpath = os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH", "")) if p)
+        pythonpath = os.pathsep.join(p for p in (str(server_root()), os.environ.get("PYTHONPATH", "")) if p)
         env = dict(os.environ, XDG_CONFIG_HOME=str(work / "xdg"), PYTHONPATH=pythonpath)
         log_file = Path(os.environ.get("LEAN_COPILOT_BENCH_SERVER_LOG") or work / "server.log")
         client = LspClient([sys.executable, "-m", "lean_copilot_py", "serve", "--log-file", str(log_file)],

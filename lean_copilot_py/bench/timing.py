@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..core.protocols import Checker, Generator
+from ..core.check_text import check_form
+from ..core.protocols import Checker, CheckPriority, Generator
 from ..core.types import Candidate, GenerationChunk, GenerationRequest, Pos, Target, Verdict
 
 
@@ -25,6 +26,7 @@ class Interval:
     key: str = ""  # the attempt's session for model calls, the candidate's origin for checks
     tokens: int = 0
     outcome: str = ""
+    doc: str = ""  # checks: the document's key (core/check_text.py), to count checks Lean saw twice
 
     @property
     def seconds(self) -> float:
@@ -86,28 +88,40 @@ class TimedGenerator:
 
 
 class TimedChecker:
-    """A Checker that records every check and goal query (other attributes pass through)."""
+    """A Checker that records every check and goal query (other attributes pass through). ``kind`` names
+    its intervals: "lean" below core/sharing.py (what Lean was asked), "wait" above it (what a caller waited)."""
 
-    def __init__(self, inner: Checker, rec: Recorder) -> None:
+    def __init__(self, inner: Checker, rec: Recorder, *, kind: str = "lean") -> None:
         self.inner = inner
         self.rec = rec
+        self.kind = kind
 
-    async def check(self, target: Target, candidate: Candidate, *, timeout: float | None = None) -> Verdict:  # noqa: ASYNC109
+    async def check(
+        self,
+        target: Target,
+        candidate: Candidate,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 (protocol)
+        priority: CheckPriority | None = None,
+    ) -> Verdict:
         start = time.monotonic()
         outcome = "cancelled"
         try:
-            verdict = await self.inner.check(target, candidate, timeout=timeout)
+            verdict = await self.inner.check(target, candidate, timeout=timeout, priority=priority)
             outcome = verdict.outcome.value
             return verdict
         finally:
-            self.rec.add("lean", start, key=candidate.origin, outcome=outcome)
+            end = time.monotonic()
+            doc = f"{getattr(self.inner, 'environment_epoch', 0)}:{check_form(target, candidate).key}"
+            self.rec.add(self.kind, start, end, key=candidate.origin, outcome=outcome, doc=doc)
 
     async def goals_at(self, path: Path, text: str, pos: Pos) -> list[str] | None:
         start = time.monotonic()
         try:
             return await self.inner.goals_at(path, text, pos)
         finally:
-            self.rec.add("goal", start)
+            if self.kind == "lean":  # the one below the sharing layer records it; the one above would repeat it
+                self.rec.add("goal", start)
 
     async def aclose(self) -> None:
         await self.inner.aclose()

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from .protocols import Generator, Problem, PromptFamily, Tokenizer
+from .cancel import raise_if_cancelled
+from .protocols import CheckFn, CheckPriority, Generator, Problem, PromptFamily, Tokenizer
 from .types import (
     Candidate,
     FinishReason,
@@ -31,9 +32,6 @@ from .types import (
 
 if TYPE_CHECKING:
     from ..settings import SearchSettings
-
-CheckFn = Callable[[Candidate], Awaitable[Verdict]]
-
 
 # --- screening and pinning helpers shared by automation / search / engine ---------------------------
 
@@ -87,14 +85,16 @@ def pin_code(
     return replace(result.candidate, origin=origin)
 
 
-async def checked(check: CheckFn, candidate: Candidate) -> Verdict:
+async def checked(check: CheckFn, candidate: Candidate, priority: CheckPriority | None = None) -> Verdict:
     """Run a check; a checker that raises becomes a CRASHED verdict (cancellation still propagates)."""
     try:
-        return await check(candidate)
+        verdict = await (check(candidate) if priority is None else check(candidate, priority))
     except asyncio.CancelledError:
         raise
     except Exception as exc:  # the checker is a seam: any failure there is a verdict, not a crash of ours
         return Verdict(Outcome.CRASHED, reason=f"checker failed: {type(exc).__name__}: {exc}")
+    raise_if_cancelled()
+    return verdict
 
 
 # --- records -------------------------------------------------------------------------------------------
@@ -316,6 +316,7 @@ class Attempt:
                 except Exception:  # closing a broken stream must not hide the real outcome
                     pass
             rec.model_seconds += time.monotonic() - start
+        raise_if_cancelled()  # a stream that ended as its attempt was cancelled may have eaten the cancel
         if finish is FinishReason.ERROR and not error:
             error = "the model backend reported an error"
         if finish is None and not error:
@@ -376,7 +377,10 @@ class Attempt:
         if refused is not None:
             return refused
         start = time.monotonic()
-        verdict = await checked(self.check, pinned)
+        # A final answer is one check from a proof; a sketch of a later turn comes from a conversation that
+        # has read Lean's feedback: both go ahead of first guesses when Lean's slots are scarce.
+        priority = CheckPriority(final=strict, turn=rec.index, owner=self.session)
+        verdict = await checked(self.check, pinned, priority)
         rec.lean_seconds += time.monotonic() - start
         if not verdict.elapsed:
             verdict = replace(verdict, elapsed=time.monotonic() - start)

@@ -3,7 +3,7 @@ Tokenizer and PromptFamily. The core imports neither package."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -11,9 +11,42 @@ from typing import Protocol, runtime_checkable
 from .types import Candidate, GenerationChunk, GenerationRequest, Pos, Sampling, Target, Verdict
 
 
+@dataclass
+class CheckPriority:
+    """How much a check matters when Lean slots are scarce; lean/pool.py orders its queue by it.
+
+    Best first: final answers and final verifications (a proof is one check away), then sketches of later turns
+    (an attempt that has read feedback is nearer a proof than one still on its first guess), then a fair share
+    per ``owner`` (an attempt with checks already queued or running yields to one with none), then arrival.
+    Mutable on purpose: a check shared by several waiters (core/sharing.py) carries the best priority of those
+    still waiting, raised in place when a more urgent one joins while it is queued."""
+
+    final: bool = False
+    turn: int = 0  # the sketch's turn in its attempt (0 = the first guess)
+    owner: str = ""  # who asks: a search's attempt, its automation, a verification
+
+    def rank(self) -> tuple[int, int]:
+        """Lower is more urgent (fair share and arrival order are the queue's business)."""
+        return (0 if self.final else 1, -self.turn)
+
+    def adopt(self, other: CheckPriority) -> None:
+        self.final, self.turn, self.owner = other.final, other.turn, other.owner
+
+
+class CheckFn(Protocol):
+    """A check of one candidate bound to its target (what attempts and automation call); the priority
+    (optional) orders it among checks waiting for Lean."""
+
+    def __call__(self, candidate: Candidate, priority: CheckPriority | None = None, /) -> Awaitable[Verdict]: ...
+
+
 @runtime_checkable
 class Checker(Protocol):
-    """Lean, seen from the core. Never writes the user's files."""
+    """Lean, seen from the core. Never writes the user's files.
+
+    A checker whose environment can change under it (imports rebuilt, the server restarted, project files
+    edited) may also expose an ``environment_epoch: int`` that changes whenever that happens: core/sharing.py
+    forgets what it memoised then. One without it is taken to keep its environment for its lifetime."""
 
     async def goals_at(self, path: Path, text: str, pos: Pos) -> list[str] | None:
         """Goals at ``pos`` of ``text`` (a document of the project at ``path``), after the
@@ -26,8 +59,11 @@ class Checker(Protocol):
         candidate: Candidate,
         *,
         timeout: float | None = None,  # noqa: ASYNC109 - a per-check budget the checker enforces itself
+        priority: CheckPriority | None = None,
     ) -> Verdict:
-        """Check ``candidate`` under ``target``'s original header. Screening is the caller's job."""
+        """Check ``candidate`` under ``target``'s original header. Screening is the caller's job. ``timeout``
+        counts Lean's own work (not a wait for a free slot); ``priority`` orders the wait (None: an ordinary
+        first-turn check). Cancelling the call ends the Lean work it started."""
         ...
 
     async def aclose(self) -> None: ...

@@ -1,8 +1,10 @@
 """A proof search for one target: the automation portfolio first, then N model attempts in parallel.
 
-The first verified proof wins and every other attempt is cancelled (which closes its generator stream).
-Before PROVED is returned, the winning candidate is screened strictly and checked once more against the
-target, and its axioms are audited: a search returns only proofs Lean accepted twice.
+The first verified proof wins and every other attempt is cancelled (which closes its generator stream and
+cuts its running check). Before PROVED is returned, the winning candidate is screened strictly, checked as a
+final verification under the target's own statement, and its axioms are audited. (Behind core/sharing.py, as
+the Engine runs it, that final check of a document Lean has just proved is answered by the verdict Lean gave
+for exactly that document, not sent to Lean a second time.)
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from .events import (
     SketchChecked,
 )
 from .goal_statement import goal_statement
-from .protocols import Checker, Generator, Problem, PromptFamily
+from .protocols import Checker, CheckPriority, Generator, Problem, PromptFamily
 from .transcript import Transcript, write_transcript
 from .types import Candidate, Outcome, Target, TargetKind, Verdict
 
@@ -133,11 +135,13 @@ class Search:
         except Exception:  # a broken progress reporter must not break the search
             log.exception("event sink failed")
 
-    async def _check(self, candidate: Candidate) -> Verdict:
+    async def _check(self, candidate: Candidate, priority: CheckPriority | None = None) -> Verdict:
         start = time.monotonic()
+        prio = priority or CheckPriority(owner=f"{self.id}/automation")  # automation passes none
         try:
             verdict = await checked(
-                lambda c: self.checker.check(self.target, c, timeout=self.config.check_timeout_s), candidate)
+                lambda c: self.checker.check(self.target, c, timeout=self.config.check_timeout_s, priority=prio),
+                candidate)
         finally:
             self.stats.lean_seconds += time.monotonic() - start
         if verdict.outcome is Outcome.CRASHED:
@@ -149,7 +153,7 @@ class Search:
         refused = screen_candidate(candidate, strict=True, allow_native_decide=self.config.allow_native_decide)
         if refused is not None:
             return refused
-        verdict = await checked(self._check, candidate)
+        verdict = await checked(self._check, candidate, CheckPriority(final=True, owner=self.id))
         if not verdict.proved:
             return verdict
         why = audit_failure(verdict, self.config.allowed_axioms)

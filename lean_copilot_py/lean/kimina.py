@@ -39,6 +39,7 @@ from typing import Any
 
 import aiohttp
 
+from ..core.protocols import CheckPriority
 from ..core.types import Candidate, Outcome, Pos, SorryGoal, Span, Target, Verdict, offset_to_pos, pos_to_offset
 from ..settings import LeanSettings, Settings
 from .audit import allowed_axioms
@@ -232,7 +233,14 @@ class KiminaChecker:
 
     # -- Checker -----------------------------------------------------------------------------
 
-    async def check(self, target: Target, candidate: Candidate, *, timeout: float | None = None) -> Verdict:  # noqa: ASYNC109 (protocol)
+    async def check(
+        self,
+        target: Target,
+        candidate: Candidate,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 (protocol)
+        priority: CheckPriority | None = None,  # the server queues for its REPLs itself
+    ) -> Verdict:
         started = time.monotonic()
         budget = timeout if timeout is not None else self.settings.check_timeout_s
         shadow = shadow_for(target, candidate)

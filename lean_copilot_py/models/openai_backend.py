@@ -103,7 +103,15 @@ class OpenAIGenerator:
         stream: Any = None
         finished = False
         try:
-            stream = await self._client.completions.create(**self.request_body(request))
+            body = self.request_body(request)
+            # The SDK type-checks and copies every parameter element by element before sending: for a prompt
+            # of token ids that is Python work linear in the conversation on every turn (~60 ms for 1,500 ids
+            # on a 2-core machine, profiled). extra_body is sent as it is and takes precedence over the
+            # parameters (SDK docs), so the ids travel there.
+            if isinstance(body["prompt"], list):
+                body["extra_body"] = {**body["extra_body"], "prompt": body["prompt"]}
+                body["prompt"] = ""
+            stream = await self._client.completions.create(**body)
             async for event in stream:
                 usage = getattr(event, "usage", None)
                 if usage is not None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from lean_copilot_py.core.attempt import AttemptConfig
-from lean_copilot_py.core.protocols import Problem, Turn
+from lean_copilot_py.core.protocols import CheckPriority, Problem, Turn
 from lean_copilot_py.core.search import SearchConfig
 from lean_copilot_py.core.types import (
     Candidate,
@@ -195,12 +195,16 @@ class FakeChecker:
     delay: float = 0.0
     goals: list[str] | None = field(default_factory=lambda: ["n : Nat\n⊢ n + 0 = n"])
     calls: list[tuple[Candidate, Verdict]] = field(default_factory=list)
+    priorities: list[CheckPriority | None] = field(default_factory=list)
     closed: bool = False
+    environment_epoch: int = 0  # what LeanChecker exposes; core/sharing.py forgets its memo when it changes
 
     async def goals_at(self, path: Path, text: str, pos: Pos) -> list[str] | None:
         return self.goals
 
-    async def check(self, target: Target, candidate: Candidate, *, timeout: float | None = None) -> Verdict:  # noqa: ASYNC109
+    async def check(self, target: Target, candidate: Candidate, *, timeout: float | None = None,  # noqa: ASYNC109
+                    priority: CheckPriority | None = None) -> Verdict:
+        self.priorities.append(priority)
         if self.delay:
             await asyncio.sleep(self.delay)
         v = self.rule(candidate)

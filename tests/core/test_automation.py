@@ -147,7 +147,7 @@ def _slow_library_search_checker(*, exact_wins: bool) -> FakeChecker:
 
     checker = FakeChecker(rule=lambda c: failed())
 
-    async def check(target, candidate, *, timeout=None):  # noqa: ASYNC109
+    async def check(target, candidate, *, timeout=None, priority=None):  # noqa: ASYNC109
         checker.calls.append(candidate)
         if "exact?" in candidate.proof:
             await asyncio.sleep(0.5)

@@ -3,6 +3,7 @@ prompts and cache keys, the proof cache (re-verified hits), verify(), suggest_ta
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -13,7 +14,18 @@ from lean_copilot_py.engine import Engine, proof_start
 from lean_copilot_py.settings import Settings
 from tests.fakes.lake_project import make_lake_project
 
-from .conftest import FakeChecker, FakeFamily, FakeGenerator, failed, final_reply, make_target, proved, thm
+from .conftest import (
+    FakeChecker,
+    FakeFamily,
+    FakeGenerator,
+    chunks,
+    failed,
+    final_reply,
+    make_target,
+    proved,
+    sketch_reply,
+    thm,
+)
 
 
 def settings(tmp_path: Path, **search) -> Settings:
@@ -64,7 +76,7 @@ async def test_search_with_model_reads_goal_first(tmp_path):
     assert res.status is SearchStatus.PROVED and res.model_used
     assert res.proof.proof == "by\n  simp\n  omega"
     data = json.loads(res.transcript_path.with_suffix(".json").read_text())
-    assert data["target"]["goal"] == "n : Nat\n⊢ n + 0 = n"  # read from Lean before prompting
+    assert data["target"]["goal"] == "n : Nat\n⊢ n + 0 = n"  # read from Lean (beside the first turn)
     await e.aclose()
     assert gen.closed and checker.closed
 
@@ -105,6 +117,64 @@ async def test_cache_hit_is_reverified(tmp_path):
     assert json.loads((tmp_path / "cache" / "proofs.json").read_text())["entries"] == {}
 
 
+class SlowGoalChecker(FakeChecker):
+    """A cold Lean: the goal read finishes only when the test says so."""
+
+    def __init__(self, **kw) -> None:
+        super().__init__(**kw)
+        self.goal_gate = asyncio.Event()
+
+    async def goals_at(self, path, text, pos):
+        await self.goal_gate.wait()
+        return self.goals
+
+
+async def test_a_declarations_search_does_not_wait_for_the_goal_read(tmp_path):
+    root = project(tmp_path)
+    target = make_target(path=root / "Foo.lean")
+    checker = SlowGoalChecker(rule=lambda c: proved() if "omega" in c.proof else failed())
+    gen = FakeGenerator(lambda req, n: sketch_reply(thm("omega")))
+    e, _ = engine(tmp_path, checker, generator=gen, family=FakeFamily(), search={"automation": []})
+    res = await asyncio.wait_for(e.search(target), 10)
+    # Proved while Lean was still reading the goal (the gate never opened): nothing waited for it.
+    assert res.status is SearchStatus.PROVED and gen.requests and not checker.goal_gate.is_set()
+    assert len(json.loads((tmp_path / "cache" / "proofs.json").read_text())["entries"]) == 1  # the statement's
+    checker.goal_gate.set()
+    await e.aclose()
+
+    # When the goal lands first, the transcript shows it and the proof is cached under both keys.
+    slow = SlowGoalChecker(rule=lambda c: proved() if "omega" in c.proof else failed())
+    slow.goal_gate.set()
+    e2, _ = engine(tmp_path / "second", slow, generator=FakeGenerator(lambda req, n: sketch_reply(thm("omega")),
+                                                                      delay=0.01),
+                   family=FakeFamily(), search={"automation": []})
+    res = await e2.search(target)
+    data = json.loads(res.transcript_path.with_suffix(".json").read_text())
+    assert data["target"]["goal"] == "n : Nat\n⊢ n + 0 = n"
+    assert len(json.loads((tmp_path / "second" / "cache" / "proofs.json").read_text())["entries"]) == 2
+    await e2.aclose()
+
+
+async def test_a_cache_hit_under_the_late_goal_cancels_the_running_search(tmp_path):
+    root = project(tmp_path)
+    target = make_target(path=root / "Foo.lean")
+    with_goal = make_target(path=root / "Foo.lean", goal="n : Nat\n⊢ n + 0 = n")
+    await ProofCache(tmp_path / "cache").put(cache_key(with_goal, "leanprover/lean4:v4.24.0"), Candidate("by\n  simp"))
+    checker = SlowGoalChecker(rule=lambda c: proved() if "simp" in c.proof else failed())
+    gen = FakeGenerator(lambda req, n: chunks("thinking " * 20000, size=4), delay=0.001)
+    e, _ = engine(tmp_path, checker, generator=gen, family=FakeFamily(), search={"automation": []})
+    task = asyncio.create_task(e.search(target))
+    for _ in range(200):
+        if gen.open_streams:
+            break
+        await asyncio.sleep(0.01)
+    checker.goal_gate.set()
+    res = await asyncio.wait_for(task, 10)
+    assert res.from_cache and res.proof.proof == "by\n  simp" and res.status is SearchStatus.PROVED
+    assert gen.open_streams == 0  # the search that ran meanwhile was cancelled, its stream closed
+    await e.aclose()
+
+
 async def test_tampered_cache_file_cannot_smuggle_a_proof(tmp_path):
     root = project(tmp_path)
     target = make_target(path=root / "Foo.lean", goal="n : Nat\n⊢ n + 0 = n")
@@ -142,8 +212,30 @@ async def test_verify_is_strict(tmp_path):
     assert (await e.verify(t, Candidate("by\n  exact?"))).outcome is Outcome.REFUSED
     assert (await e.verify(t, Candidate("by\n  simp"))).proved
     checker.rule = lambda c: proved().__class__(Outcome.PROVED, axioms=("sorryAx",))
+    checker.environment_epoch += 1  # Lean answering differently means its environment changed (a rebuilt import)
     assert (await e.verify(t, Candidate("by\n  simp"))).outcome is Outcome.FAILED
     assert len(checker.calls) == 2
+
+
+async def test_searches_of_one_engine_share_checks_and_the_setting_turns_it_off(tmp_path):
+    root = project(tmp_path)
+    target = make_target(path=root / "Foo.lean")
+    checker = FakeChecker(rule=lambda c: failed())
+    e, _ = engine(tmp_path, checker, search={"cache": False})
+    for _ in range(2):
+        assert (await e.search(target)).status is SearchStatus.FAILED
+    # rfl and omega were sent to the checker once: the second search had the same documents, same environment
+    assert checker.checked_proofs() == ["by\n  rfl", "by\n  omega"]
+    await e.aclose()
+
+    plain = FakeChecker(rule=lambda c: failed())
+    settings_off = Settings.model_validate({**settings(tmp_path, cache=False).model_dump(mode="json"),
+                                            "lean": {"share_checks": False}})
+    e2 = Engine(settings_off, checker_factory=lambda root: plain)
+    for _ in range(2):
+        await e2.search(target)
+    assert len(plain.calls) == 4 and await e2.checker_for(target.path) is plain
+    await e2.aclose()
 
 
 async def test_suggest_tactics_at_cursor(tmp_path):

@@ -175,6 +175,36 @@ async def test_parallel_early_exit_closes_losers(target):
     assert gen.open_streams == 0 and gen.closed_streams == 4  # the three losers' requests were closed
 
 
+async def test_a_checker_that_swallows_the_cancel_cannot_keep_a_losing_attempt_alive(target):
+    """Python 3.11's wait_for returns a reply that lands in the same loop step as the cancel instead of raising
+    (leanclient waits on Lean with it). The losing attempt must still stop rather than write its next sketch."""
+    import asyncio
+
+    from lean_copilot_py.core.types import Outcome, Verdict
+
+    class Swallowing(FakeChecker):
+        async def check(self, target, candidate, *, timeout=None, priority=None):  # noqa: ASYNC109
+            if "omega" in candidate.proof:
+                return await super().check(target, candidate, timeout=timeout, priority=priority)
+            try:
+                await asyncio.sleep(30)
+            except asyncio.CancelledError:  # what wait_for does when the reply is already there
+                pass
+            return Verdict(Outcome.FAILED, reason="late reply")
+
+    def script(req, n):
+        if req.session.endswith("-1"):
+            return sketch_reply(thm("omega"))
+        return sketch_reply(thm("bogus"))
+
+    gen = FakeGenerator(script, delay=0.001)
+    res = await asyncio.wait_for(search(target, Swallowing(), gen, config(attempts=2)).run(), 10)
+    assert res.status is SearchStatus.PROVED
+    loser = [r for r in gen.requests if r.session.endswith("-2")]
+    assert len(loser) == 1  # no second turn after its search was over
+    assert gen.open_streams == 0
+
+
 async def test_deadline(target):
     gen = FakeGenerator(lambda req, n: chunks("z" * 100_000, size=1), delay=0.01)
     res = await search(target, FakeChecker(), gen, config(deadline_s=0.3)).run()

@@ -10,6 +10,7 @@ import pytest
 
 from lean_copilot_py.core.attempt import screen_candidate
 from lean_copilot_py.core.events import SearchStatus
+from lean_copilot_py.core.protocols import CheckPriority
 from lean_copilot_py.core.targets import find_targets
 from lean_copilot_py.core.types import Candidate, Pos, Target, Verdict
 from lean_copilot_py.engine import Engine
@@ -50,9 +51,10 @@ class RecordingChecker:
         self.inner = inner
         self.seen: list[Candidate] = []
 
-    async def check(self, target: Target, candidate: Candidate, *, timeout: float | None = None) -> Verdict:  # noqa: ASYNC109
+    async def check(self, target: Target, candidate: Candidate, *, timeout: float | None = None,  # noqa: ASYNC109
+                    priority: CheckPriority | None = None) -> Verdict:
         self.seen.append(candidate)
-        return await self.inner.check(target, candidate, timeout=timeout)
+        return await self.inner.check(target, candidate, timeout=timeout, priority=priority)
 
     async def goals_at(self, path: Path, text: str, pos: Pos) -> list[str] | None:
         return await self.inner.goals_at(path, text, pos)
