@@ -43,7 +43,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -246,6 +246,22 @@ def start_kimina_server(
 
 
 
+def unavailable(exc: KiminaUnavailable) -> NoReturn:
+    """Skip where the real server cannot run; fail instead in CI, which must run it."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"the real Kimina server cannot run in CI: {exc}")
+    pytest.skip(f"the real Kimina server cannot run here: {exc}")
+
+
+def prisma_client_ready() -> None:
+    """Generate the server's Prisma client now, while Node.js is on PATH (a test that empties PATH to show it
+    needs no local Lean would otherwise leave `prisma generate` without it when it is the first to start one)."""
+    try:
+        ensure_prisma_client()
+    except KiminaUnavailable as exc:
+        unavailable(exc)
+
+
 @contextmanager
 def running_kimina(lean: RealLean, workdir: Path, **kw: Any) -> Iterator[KiminaServer]:
     """A fresh project and server for a test; skips where the server cannot run, fails instead in CI."""
@@ -253,9 +269,7 @@ def running_kimina(lean: RealLean, workdir: Path, **kw: Any) -> Iterator[KiminaS
         project = build_kimina_project(workdir / "project", lean)
         server = start_kimina_server(project, lean, workdir, **kw)
     except KiminaUnavailable as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"the real Kimina server cannot run in CI: {exc}")
-        pytest.skip(f"the real Kimina server cannot run here: {exc}")
+        unavailable(exc)
     try:
         yield server
     finally:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.lake_project import make_lake_project, trust_projects
-from tests.kimina_server import running_kimina
+from tests.kimina_server import prisma_client_ready, running_kimina
 from tests.real_lean import RealLean
 
 pytestmark = pytest.mark.real_lean
@@ -45,6 +45,7 @@ def test_prove_write_through_the_real_kimina_server(
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
     for name in [k for k in __import__("os").environ if k.startswith("LEAN_COPILOT_")]:
         monkeypatch.delenv(name)
+    prisma_client_ready()
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))  # no lake, no lean: Kimina needs none locally
     tokenizer = tmp_path / "tokenizer"
     _build_tokenizer().save_pretrained(tokenizer)
