@@ -235,7 +235,7 @@ class BatchRunner:
         rec.time_s = round(st.elapsed or (time.monotonic() - t0), 3)
         rec.model_used = res.model_used
         rec.transcript = str(res.transcript_path) if res.transcript_path else None
-        rec.goal = getattr(res, "goal", None) or target.goal or rec.goal
+        rec.goal = target.goal or rec.goal
         if res.status is SearchStatus.PROVED and res.proof is not None:
             rec.proof, rec.helpers, rec.origin = res.proof.proof, res.proof.helpers, res.proof.origin
             return res.proof
