@@ -12,16 +12,17 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Literal
 
-from .core.attempt import AttemptConfig, checked, screen_candidate
+from .core.attempt import AttemptConfig
 from .core.automation import AutomationResult, next_tactic_ok, run_automation
 from .core.cache import ProofCache, cache_key
 from .core.events import EventSink, SearchResult, SearchStats, SearchStatus
 from .core.protocols import Checker, CheckPriority, Generator, PromptFamily
 from .core.pruning import Retention, TranscriptPruner
-from .core.search import Search, SearchConfig, audit_failure
+from .core.search import Search, SearchConfig
 from .core.sharing import SharedChecks
 from .core.transcript import Transcript, write_transcript
-from .core.types import Candidate, Outcome, Pos, Target, TargetKind, Verdict, offset_to_pos, pos_to_offset
+from .core.types import Candidate, Pos, Target, TargetKind, Verdict, offset_to_pos, pos_to_offset
+from .core.verification import final_verification
 from .project import discover, find_lake_root
 from .settings import Settings
 
@@ -150,15 +151,13 @@ class Engine:
 
     async def verify(self, target: Target, candidate: Candidate) -> Verdict:
         """Strict screen + check + axiom audit. PROVED only when Lean proved it with allowed axioms."""
-        refused = screen_candidate(candidate, strict=True, allow_native_decide=self.settings.lean.allow_native_decide)
-        if refused is not None:
-            return refused
         checker = await self.checker_for(target.path)
-        timeout = self.settings.lean.check_timeout_s
-        urgent = CheckPriority(final=True, owner="verify")  # a proof to re-verify is one check from done
-        verdict = await checked(lambda c: checker.check(target, c, timeout=timeout, priority=urgent), candidate)
-        why = audit_failure(verdict, tuple(self.settings.lean.allowed_axioms)) if verdict.proved else ""
-        return replace(verdict, outcome=Outcome.FAILED, reason=why) if why else verdict
+        lean = self.settings.lean
+        return await final_verification(
+            lambda c, p=None: checker.check(target, c, timeout=lean.check_timeout_s, priority=p), candidate,
+            allowed_axioms=tuple(lean.allowed_axioms), allow_native_decide=lean.allow_native_decide,
+            priority=CheckPriority(final=True, owner="verify"),  # a proof to re-verify is one check from done
+        )
 
     async def _with_goal(self, target: Target) -> Target:
         if target.goal is not None:

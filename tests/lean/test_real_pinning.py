@@ -15,8 +15,8 @@ import pytest
 
 from lean_copilot_py.batch.command import Wiring, document_checker, run_prove
 from lean_copilot_py.cli import _build_parser
-from lean_copilot_py.core.attempt import screen_candidate
 from lean_copilot_py.core.events import SearchStatus
+from lean_copilot_py.core.screen import screen_candidate
 from lean_copilot_py.core.targets import find_targets
 from lean_copilot_py.core.types import Candidate, Outcome, Target
 from lean_copilot_py.engine import Engine
