@@ -16,12 +16,14 @@ from .core.attempt import AttemptConfig
 from .core.automation import AutomationResult, next_tactic_ok, run_automation
 from .core.cache import ProofCache, cache_key
 from .core.events import EventSink, SearchResult, SearchStats, SearchStatus
+from .core.geometry import proof_start
 from .core.protocols import Checker, CheckPriority, Generator, PromptFamily
 from .core.pruning import Retention, TranscriptPruner
 from .core.search import Search, SearchConfig
 from .core.sharing import SharedChecks
+from .core.targets import cursor_target
 from .core.transcript import Transcript, write_transcript
-from .core.types import Candidate, Pos, Target, TargetKind, Verdict, offset_to_pos, pos_to_offset
+from .core.types import Candidate, Pos, Target, TargetKind, Verdict
 from .core.verification import final_verification
 from .project import discover, find_lake_root
 from .settings import Settings
@@ -47,22 +49,6 @@ def _default_checker_factory(settings: Settings) -> CheckerFactory:
 
 def _root_of(path: Path) -> Path:
     return find_lake_root(path) or path.expanduser().resolve().parent
-
-
-def proof_start(target: Target) -> Pos:
-    """Where the goal of a target is read: after `by` (at the first tactic) when the proof is a tactic
-    block, else the start of the replaced span."""
-    text = target.text
-    start = pos_to_offset(text, target.proof_span.start)
-    end = pos_to_offset(text, target.proof_span.end)
-    body = text[start:end]
-    stripped = body.lstrip()
-    if target.kind is TargetKind.DECLARATION and stripped.startswith("by") and stripped[2:3] in ("", " ", "\n"):
-        off = start + (len(body) - len(stripped)) + 2
-        rest = text[off:end]
-        off += len(rest) - len(rest.lstrip())  # the first tactic, if any
-        return offset_to_pos(text, off)
-    return target.proof_span.start
 
 
 class Engine:
@@ -268,8 +254,6 @@ class Engine:
 
     async def suggest_tactics(self, path: Path, text: str, pos: Pos, *, budget_s: float) -> list[str]:
         """Verified next tactics at a cursor: each leaves no error but unsolved goals (or proves the goal)."""
-        from .core.targets import cursor_target
-
         target = cursor_target(path, text, pos)
         if target is None:
             return []

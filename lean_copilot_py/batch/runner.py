@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Protocol
 
 from ..core.events import EventSink, SearchEvent, SearchResult, SearchStatus
+from ..core.geometry import location, proof_start
 from ..core.splice import spliced_document
-from ..core.types import Candidate, Pos, Target, Verdict, pos_to_offset
+from ..core.types import Candidate, Target, Verdict
 from .report import Report, TargetRecord, save_report
 from .writeback import Snapshot
 
@@ -74,17 +75,6 @@ def target_ids(targets: Sequence[Target]) -> list[TargetId]:
         ids.append(TargetId(t.full_name, t.kind.value, seen[k]))
         seen[k] += 1
     return ids
-
-
-def location(target: Target) -> Pos:
-    """Where a human looks for the target: the `sorry` token itself when the proof span holds one
-    (a DECLARATION's span starts right after `:=`, often a line above its `sorry`)."""
-    start = pos_to_offset(target.text, target.proof_span.start)
-    end = pos_to_offset(target.text, target.proof_span.end)
-    hit = target.text.find("sorry", start, end)
-    off = hit if hit >= 0 else start
-    line = target.text.count("\n", 0, off)
-    return Pos(line, off - (target.text.rfind("\n", 0, off) + 1))
 
 
 def _outcome(status: SearchStatus) -> str:
@@ -201,8 +191,6 @@ class BatchRunner:
         goals_at = getattr(self.engine, "goals_at", None)
         if target.goal is not None or goals_at is None:
             return target
-        from ..engine import proof_start
-
         goals = await goals_at(target.path, target.text, proof_start(target))
         return dataclasses.replace(target, goal="\n\n".join(goals)) if goals else target
 

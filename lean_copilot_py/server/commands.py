@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcInvalidParams
 
+from ..core.targets import declaration_to_prove, sorry_at
 from ..core.types import Pos, Target
 from .notify import show_transcript
 from .positions import to_core
 from .runner import label_of, run_fill_all, run_target
 from .searches import CommandResult, RunningSearch, result
-from .targeting import declaration_target, sorry_target
 
 if TYPE_CHECKING:
     from .app import CopilotServer
@@ -76,11 +76,11 @@ def register(server: CopilotServer) -> None:
 
     @server.command(PROVE)
     async def prove(*args: Any) -> CommandResult:
-        return await start_target(args, declaration_target, "declaration with a missing or incomplete proof")
+        return await start_target(args, declaration_to_prove, "declaration with a missing or incomplete proof")
 
     @server.command(FILL_SORRY)
     async def fill_sorry(*args: Any) -> CommandResult:
-        return await start_target(args, sorry_target, "`sorry`")
+        return await start_target(args, sorry_at, "`sorry`")
 
     @server.command(FILL_ALL)
     async def fill_all(*args: Any) -> CommandResult:

@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING
 from lsprotocol import types as lsp
 
 from ..core.events import SearchResult, SearchStatus
+from ..core.targets import find_targets
 from ..core.types import Target
 from .documents import Document
 from .edits import apply_proof
 from .notify import one_line, short, tell
 from .progress import SearchProgress
 from .searches import CommandResult, RunningSearch, result
-from .targeting import sorry_targets
 
 if TYPE_CHECKING:
     from .app import CopilotServer
@@ -112,12 +112,12 @@ async def run_fill_all(server: CopilotServer, batch: RunningSearch, uri: str, na
     progress = SearchProgress(server, batch.token or batch.id, f"lean-copilot: filling the sorries in {name}")
     await progress.begin("starting")
     doc = server.docs.get(uri)
-    total = len(sorry_targets(doc.path, doc.text)) if doc else 0
+    total = len(find_targets(doc.path, doc.text)) if doc else 0
     tried = proved = skipped = 0
     final = "cancelled"
     try:
         while (doc := server.docs.get(uri)) is not None:
-            remaining = sorry_targets(doc.path, doc.text)
+            remaining = find_targets(doc.path, doc.text)
             remaining = remaining[: max(0, len(remaining) - skipped)]
             if not remaining or tried >= total:
                 break

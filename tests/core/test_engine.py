@@ -9,8 +9,9 @@ from pathlib import Path
 
 from lean_copilot_py.core.cache import ProofCache, cache_key
 from lean_copilot_py.core.events import SearchStatus
+from lean_copilot_py.core.geometry import proof_start
 from lean_copilot_py.core.types import Candidate, Outcome, Pos, TargetKind
-from lean_copilot_py.engine import Engine, proof_start
+from lean_copilot_py.engine import Engine
 from lean_copilot_py.settings import Settings
 from tests.fakes.lake_project import make_lake_project
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from lean_copilot_py.core.events import SearchStatus
-from lean_copilot_py.core.targets import declaration_target
+from lean_copilot_py.core.targets import enclosing_declaration
 from lean_copilot_py.core.types import Pos
 from lean_copilot_py.doctor import tokenizer_check
 from lean_copilot_py.engine import Engine
@@ -76,7 +76,7 @@ async def prove_it(tmp_path: Path, settings: Settings):
     engine = Engine(settings)
     try:
         line = TEXT.count("\n", 0, TEXT.index(STMT))
-        return await engine.search(declaration_target(proj / "Demo.lean", TEXT, Pos(line, 8)))
+        return await engine.search(enclosing_declaration(proj / "Demo.lean", TEXT, Pos(line, 8)))
     finally:
         await engine.aclose()
 
