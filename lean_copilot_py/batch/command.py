@@ -17,20 +17,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
 from rich.console import Console
 
-from ..core.types import LeanMessage, Verdict
+from ..engine.port import EnginePort
 from ..project import LeanProject, discover, find_lake_root, lake_on_path
 from ..settings import Settings, load_settings, problem_lines
 from .collect import Collected, PathProblem, collect, display_name, link_name
 from .progress import PlainProgress, RichProgress
 from .report import NOT_WRITTEN_STATUSES, Report, load_report, save_report
-from .runner import BatchRunner, FileJob, FileResult, FindTargets, SearchEngine, target_ids
+from .runner import BatchRunner, FileJob, FileResult, FindTargets, target_ids
 from .writeback import DocumentChecker, WriteRefused, checked_write, read_snapshot, unified_diff
 
 EXIT_OK, EXIT_UNPROVED, EXIT_USAGE, EXIT_NO_LEAN, EXIT_NOT_WRITTEN = 0, 1, 2, 3, 4
@@ -40,7 +39,7 @@ EXIT_OK, EXIT_UNPROVED, EXIT_USAGE, EXIT_NO_LEAN, EXIT_NOT_WRITTEN = 0, 1, 2, 3,
 class Wiring:
     """What the command builds from settings; tests swap these for fakes."""
 
-    engine: SearchEngine
+    engine: EnginePort
     find_targets: FindTargets
     check_document: DocumentChecker | None
 
@@ -54,27 +53,10 @@ def lean_ready(settings: Settings, project: LeanProject | None) -> bool:
 def build_wiring(settings: Settings, project: LeanProject | None) -> Wiring:
     """The production wiring. Imported lazily so `prove --help` and the no-Lean path stay cheap."""
     from ..core.targets import find_targets
-    from ..engine import Engine
+    from ..engine.engine import Engine
 
     engine = Engine(settings)
-    return Wiring(engine, find_targets, document_checker(settings, engine))
-
-
-def document_checker(settings: Settings, engine: object) -> DocumentChecker | None:
-    """The whole-file check used before saving: the check_document of the engine's checker for that file
-    (LeanChecker and KiminaChecker both have one), so no second Lean server is started."""
-    checker_for = getattr(engine, "checker_for", None)
-    if not callable(checker_for):
-        return None
-
-    async def check(path: Path, text: str) -> Verdict | Sequence[LeanMessage]:
-        checker = await checker_for(path)
-        fn = getattr(checker, "check_document", None)
-        if fn is None:
-            raise RuntimeError(f"{type(checker).__name__} cannot check a whole document")
-        return await fn(path, text)
-
-    return check
+    return Wiring(engine, find_targets, engine.check_document)
 
 
 def _explain_no_lean(path: Path, err: TextIO) -> None:

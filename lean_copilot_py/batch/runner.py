@@ -16,25 +16,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from ..core.events import EventSink, SearchEvent, SearchResult, SearchStatus
+from ..core.events import SearchEvent, SearchStatus
 from ..core.geometry import location, proof_start
 from ..core.splice import spliced_document
-from ..core.types import Candidate, Target, Verdict
+from ..core.types import Candidate, Target
+from ..engine.port import EnginePort, SearchOptions
 from .report import Report, TargetRecord, save_report
 from .writeback import Snapshot
 
 FindTargets = Callable[[Path, str], list[Target]]
-
-
-class SearchEngine(Protocol):
-    """What batch mode needs of lean_copilot_py.engine.Engine."""
-
-    async def search(self, target: Target, *, on_event: EventSink | None = None, use_model: bool = True,
-                     deadline_s: float | None = None, attempts: int | None = None) -> SearchResult: ...
-
-    async def verify(self, target: Target, candidate: Candidate) -> Verdict: ...
-
-    async def aclose(self) -> None: ...
 
 
 class ProgressSink(Protocol):
@@ -83,7 +73,7 @@ def _outcome(status: SearchStatus) -> str:
 
 
 class BatchRunner:
-    def __init__(self, engine: SearchEngine, find_targets: FindTargets, *, concurrency: int, use_model: bool,
+    def __init__(self, engine: EnginePort, find_targets: FindTargets, *, concurrency: int, use_model: bool,
                  report: Report, report_path: Path | None, progress: ProgressSink,
                  previous: Report | None = None, retry_failed: bool = False,
                  deadline_s: float | None = None) -> None:
@@ -188,10 +178,9 @@ class BatchRunner:
     async def _with_goal(self, target: Target) -> Target:
         """Read the goal once here so the report has it; the engine then reuses it (it reads a goal only
         for targets without one)."""
-        goals_at = getattr(self.engine, "goals_at", None)
-        if target.goal is not None or goals_at is None:
+        if target.goal is not None:
             return target
-        goals = await goals_at(target.path, target.text, proof_start(target))
+        goals = await self.engine.goals_at(target.path, target.text, proof_start(target))
         return dataclasses.replace(target, goal="\n\n".join(goals)) if goals else target
 
     @staticmethod
@@ -210,8 +199,8 @@ class BatchRunner:
             try:
                 target = await self._with_goal(target)
                 rec.goal = target.goal
-                res = await self.engine.search(target, on_event=on_event, use_model=self.use_model,
-                                               deadline_s=self.deadline_s)
+                res = await self.engine.search(
+                    target, SearchOptions(on_event=on_event, use_model=self.use_model, deadline_s=self.deadline_s))
             except Exception as exc:  # one broken search must not end the batch; the report says why
                 rec.outcome, rec.reason, rec.time_s = "error", f"{type(exc).__name__}: {exc}", time.monotonic() - t0
                 return None

@@ -109,7 +109,7 @@ async def _run_reference(w: Workload, work: Path, target: Target, project: Path,
 async def _run_ours(w: Workload, work: Path, target: Target, lean: LeanSettings, tok: Tokenizer,
                     attempts: int) -> dict[str, Any]:
     from ..core.sharing import SharedChecks
-    from ..engine import Engine
+    from ..engine.engine import Engine
     from ..lean.checker import LeanChecker
     from ..models.openai_backend import OpenAIGenerator
 
@@ -207,7 +207,7 @@ async def run_workload(w: Workload, *, slots: int = 4, max_workers: int | None =
 
 async def run_pipeline(workloads: list[Workload], *, extra_workers: int | None = None, **kw: Any) -> dict[str, Any]:
     # Import the heavy layers (leanclient, openai) before any clock starts: no loop should pay it.
-    from ..engine import Engine  # noqa: F401
+    from ..engine.engine import Engine  # noqa: F401
     from ..lean.checker import LeanChecker  # noqa: F401
     from ..models.openai_backend import OpenAIGenerator  # noqa: F401
 

@@ -16,6 +16,7 @@ from lsprotocol import types as lsp
 from ..core.events import SearchResult, SearchStatus
 from ..core.targets import find_targets
 from ..core.types import Target
+from ..engine.port import SearchOptions
 from .documents import Document
 from .edits import apply_proof
 from .notify import one_line, short, tell
@@ -54,8 +55,8 @@ async def run_target(
     final = "cancelled"
     try:
         async with server.engines.lease() as engine:
-            settings = server.settings
-            res = await engine.search(target, on_event=progress.event, deadline_s=settings.search.deadline_s)
+            options = SearchOptions(on_event=progress.event, deadline_s=server.settings.search.deadline_s)
+            res = await engine.search(target, options)
             server.searches.note_transcript(search, res.transcript_path)
             if res.status is SearchStatus.PROVED and res.proof is not None:
                 progress.report(f"verified proof found; applying ({res.proof.origin or 'search'})", force=True)

@@ -54,7 +54,9 @@ class FakeEngine:
     max_in_flight: int = 0
     closed: bool = False
 
-    async def search(self, target, *, on_event=None, use_model=True, deadline_s=None, attempts=None):
+    async def search(self, target, options=None):
+        on_event = options.on_event if options else None
+        use_model = options.use_model if options else True
         self.searched.append(target)
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
@@ -79,6 +81,9 @@ class FakeEngine:
         self.verified.append((target, candidate))
         ok = self.proofs.get(target.decl_name) == candidate.proof
         return Verdict(Outcome.PROVED if ok else Outcome.FAILED)
+
+    async def goals_at(self, path, text, pos):
+        return None
 
     async def aclose(self):
         self.closed = True

@@ -107,7 +107,7 @@ def test_a_symlink_out_of_the_project_is_refused(project: Path, tmp_path: Path, 
 
 
 class HelperEngine(FakeEngine):
-    async def search(self, target, *, on_event=None, use_model=True, deadline_s=None, attempts=None):
+    async def search(self, target, options=None):
         self.searched.append(target)
         proof = {"a": "by\n  induction n with\n  | zero => rfl\n  | succ k ih => simp", "b": "by omega"}
         return SearchResult("s", SearchStatus.PROVED, verdict=Verdict(Outcome.PROVED),
@@ -127,7 +127,7 @@ def test_a_crlf_file_gets_crlf_lines(project: Path) -> None:
 
 
 class TermEngine(FakeEngine):
-    async def search(self, target, *, on_event=None, use_model=True, deadline_s=None, attempts=None):
+    async def search(self, target, options=None):
         self.searched.append(target)
         return SearchResult("s", SearchStatus.PROVED, verdict=Verdict(Outcome.PROVED),
                             proof=Candidate("@Eq.refl\n  N\n  a", "def two : N :=\n  N.s (N.s N.z)"))

@@ -13,7 +13,7 @@ import pytest
 from lean_copilot_py.core.events import SearchStatus
 from lean_copilot_py.core.targets import enclosing_declaration
 from lean_copilot_py.core.types import Candidate, Outcome, Pos
-from lean_copilot_py.engine import Engine
+from lean_copilot_py.engine.engine import Engine
 from lean_copilot_py.settings import Settings
 from tests.fakes.fake_openai import FakeOpenAI
 from tests.fakes.lake_project import make_lake_project

@@ -11,7 +11,8 @@ from lean_copilot_py.core.cache import ProofCache, cache_key
 from lean_copilot_py.core.events import SearchStatus
 from lean_copilot_py.core.geometry import proof_start
 from lean_copilot_py.core.types import Candidate, Outcome, Pos, TargetKind
-from lean_copilot_py.engine import Engine
+from lean_copilot_py.engine.engine import Engine
+from lean_copilot_py.engine.port import SearchOptions
 from lean_copilot_py.settings import Settings
 from tests.fakes.lake_project import make_lake_project
 
@@ -88,7 +89,7 @@ async def test_model_server_down_automation_still_runs(tmp_path):
     checker = FakeChecker(rule=lambda c: failed("omega could not prove the goal"))
     gen = FakeGenerator(lambda req, n: ConnectionRefusedError("Connection refused"))
     e, _ = engine(tmp_path, checker, generator=gen, family=FakeFamily())
-    res = await e.search(target, attempts=2)
+    res = await e.search(target, SearchOptions(attempts=2))
     assert res.model_used is False and "model unavailable" in res.reason
     assert len(checker.calls) == 2  # rfl and omega were still tried
 

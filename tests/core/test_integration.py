@@ -11,7 +11,7 @@ import pytest
 from lean_copilot_py.core.events import SearchStatus
 from lean_copilot_py.core.targets import enclosing_declaration
 from lean_copilot_py.core.types import Pos
-from lean_copilot_py.engine import Engine
+from lean_copilot_py.engine.engine import Engine
 from lean_copilot_py.settings import Settings
 from tests.fakes.lake_project import make_lake_project
 from tests.fakes.lean_script import Diag, Rule, Script, error, fake_lean_command, proved, write_script

@@ -17,7 +17,7 @@ from lean_copilot_py.core.events import SearchStatus
 from lean_copilot_py.core.targets import enclosing_declaration
 from lean_copilot_py.core.types import Pos
 from lean_copilot_py.doctor import tokenizer_check
-from lean_copilot_py.engine import Engine
+from lean_copilot_py.engine.engine import Engine
 from lean_copilot_py.models.factory import ModelSetupError, build_tokenizer
 from lean_copilot_py.models.fast_tokenizer import FastTokenizer
 from lean_copilot_py.models.served_tokenizer import ServedTokenizer, probe_server_tokenizer, server_root

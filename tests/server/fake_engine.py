@@ -25,12 +25,12 @@ from typing import Any
 
 from lean_copilot_py.core.events import (
     AttemptStarted,
-    EventSink,
     SearchResult,
     SearchStatus,
     SketchChecked,
 )
 from lean_copilot_py.core.types import Candidate, Outcome, Pos, Target, Verdict
+from lean_copilot_py.engine.port import SearchOptions
 from lean_copilot_py.settings import Settings
 
 
@@ -50,15 +50,8 @@ class FakeEngine:
             with open(self._log_path, "a", encoding="utf-8") as fh:
                 fh.write(json.dumps({"call": call, "t": time.time(), **data}) + "\n")
 
-    async def search(
-        self,
-        target: Target,
-        *,
-        on_event: EventSink | None = None,
-        use_model: bool = True,
-        deadline_s: float | None = None,
-        attempts: int | None = None,
-    ) -> SearchResult:
+    async def search(self, target: Target, options: SearchOptions | None = None) -> SearchResult:
+        on_event = options.on_event if options else None
         self._n += 1
         sid = f"fake-{self._n}"
         self.log("search", kind=target.kind.value, decl=target.decl_name, key=target.key())

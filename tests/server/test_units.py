@@ -14,8 +14,9 @@ from lsprotocol import types as lsp
 from lean_copilot_py.core.geometry import relocate
 from lean_copilot_py.core.targets import declaration_to_prove, find_targets
 from lean_copilot_py.core.types import Pos
-from lean_copilot_py.server.config import EngineHolder, editor_options
+from lean_copilot_py.engine.holder import EngineHolder
 from lean_copilot_py.server.documents import DocumentStore, apply_change
+from lean_copilot_py.server.options import editor_options
 from lean_copilot_py.server.positions import cp_to_utf16, to_core, to_lsp, utf16_to_cp
 from lean_copilot_py.server.searches import SearchRegistry, result
 from lean_copilot_py.settings import Settings

@@ -1,6 +1,7 @@
-"""The composition root: settings in, checkers and a model out, searches run. Used by the CLI and the
-language server. The only module that wires lean/ and models/ to the core (and imports them lazily, so a
-missing optional dependency costs only the feature that needs it)."""
+"""The composition root: settings in, checkers and a model out, searches run; the EnginePort that batch mode
+uses in process and the language server on a loop of its own (threaded.py). The only module that wires lean/
+and models/ to the core (and imports them lazily, so a missing optional dependency costs only the feature
+that needs it)."""
 
 from __future__ import annotations
 
@@ -12,21 +13,22 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Literal
 
-from .core.attempt import AttemptConfig
-from .core.automation import AutomationResult, next_tactic_ok, run_automation
-from .core.cache import ProofCache, cache_key
-from .core.events import EventSink, SearchResult, SearchStats, SearchStatus
-from .core.geometry import proof_start
-from .core.protocols import Checker, CheckPriority, Generator, PromptFamily
-from .core.pruning import Retention, TranscriptPruner
-from .core.search import Search, SearchConfig
-from .core.sharing import SharedChecks
-from .core.targets import cursor_target
-from .core.transcript import Transcript, write_transcript
-from .core.types import Candidate, Pos, Target, TargetKind, Verdict
-from .core.verification import final_verification
-from .project import discover, find_lake_root
-from .settings import Settings
+from ..core.attempt import AttemptConfig
+from ..core.automation import AutomationResult, next_tactic_ok, run_automation
+from ..core.cache import ProofCache, cache_key
+from ..core.events import SearchResult, SearchStats, SearchStatus
+from ..core.geometry import proof_start
+from ..core.protocols import Checker, CheckPriority, Generator, PromptFamily
+from ..core.pruning import Retention, TranscriptPruner
+from ..core.search import Search, SearchConfig
+from ..core.sharing import SharedChecks
+from ..core.targets import cursor_target
+from ..core.transcript import Transcript, write_transcript
+from ..core.types import Candidate, Pos, Target, TargetKind, Verdict
+from ..core.verification import final_verification
+from ..project import discover, find_lake_root
+from ..settings import Settings
+from .port import SearchOptions
 
 log = logging.getLogger(__name__)
 CheckerFactory = Callable[[Path], Checker]
@@ -35,12 +37,12 @@ CheckerFactory = Callable[[Path], Checker]
 def _default_checker_factory(settings: Settings) -> CheckerFactory:
     """A local `lake serve` per Lake root, or a Kimina Lean Server when `kimina.enabled`."""
     if settings.kimina.enabled:
-        from .lean.kimina import kimina_checker_factory
+        from ..lean.kimina import kimina_checker_factory
 
         return kimina_checker_factory(settings)
 
     def build(root: Path) -> Checker:
-        from .lean.checker import LeanChecker
+        from ..lean.checker import LeanChecker
 
         return LeanChecker(root, settings.lean)
 
@@ -98,7 +100,7 @@ class Engine:
                 self._generator, self._no_model_reason = await self._build_generator()
             if self._generator is not None and self._family is None:
                 try:
-                    from .models.families import build_family
+                    from ..models.families import build_family
 
                     self._family = build_family(self.settings.model.family)
                 except (ImportError, ValueError) as exc:
@@ -109,7 +111,7 @@ class Engine:
         if self.settings.model.backend == "none":
             return None, "no model configured (model.backend = \"none\")"
         try:
-            from .models.factory import build_generator
+            from ..models.factory import build_generator
         except ImportError as exc:
             return None, f"model backends unavailable: {exc}"
         try:
@@ -135,6 +137,12 @@ class Engine:
             log.warning("goals_at failed: %s", exc)
             return None
 
+    async def check_document(self, path: Path, text: str) -> Verdict:
+        """The whole file through the checker of its project (batch mode checks an edited file before saving
+        it): no second Lean server is started."""
+        checker = await self.checker_for(path)
+        return await checker.check_document(path, text)
+
     async def verify(self, target: Target, candidate: Candidate) -> Verdict:
         """Strict screen + check + axiom audit. PROVED only when Lean proved it with allowed axioms."""
         checker = await self.checker_for(target.path)
@@ -151,20 +159,13 @@ class Engine:
         goals = await self.goals_at(target.path, target.text, proof_start(target))
         return replace(target, goal="\n\n".join(goals)) if goals else target
 
-    async def search(
-        self,
-        target: Target,
-        *,
-        on_event: EventSink | None = None,
-        use_model: bool = True,
-        deadline_s: float | None = None,
-        attempts: int | None = None,
-    ) -> SearchResult:
+    async def search(self, target: Target, options: SearchOptions | None = None) -> SearchResult:
+        options = options or SearchOptions()
         # The model side (tokenizer, maybe a vLLM start) builds while Lean reads the goal. A whole declaration's
         # prompt needs no goal, so its search does not wait for the read either — on a cold server that is the
         # start and the imports, seconds with Mathlib, the model's first turn is written meanwhile; the goal, which
         # keys the cache and the transcript, is looked up in the cache when it lands (a hit cancels the search).
-        model = asyncio.ensure_future(self.model()) if use_model else None
+        model = asyncio.ensure_future(self.model()) if options.use_model else None
         early = target.kind is TargetKind.DECLARATION and target.goal is None
         goal = asyncio.ensure_future(self._with_goal(target)) if early else None
         try:
@@ -188,8 +189,9 @@ class Engine:
             # A cache hit or a cancellation: the build finishes in the background for the next search.
             self._in_background(model)
         checker = await self.checker_for(target.path)
-        cfg = SearchConfig.from_settings(self.settings, attempts=attempts, deadline_s=deadline_s)
-        search = Search(target, checker, cfg, generator=gen, family=fam, on_event=on_event, no_model_reason=reason)
+        cfg = SearchConfig.from_settings(self.settings, attempts=options.attempts, deadline_s=options.deadline_s)
+        search = Search(target, checker, cfg, generator=gen, family=fam, on_event=options.on_event,
+                        no_model_reason=reason)
         run = asyncio.ensure_future(search.run())
         try:
             if goal is not None:
