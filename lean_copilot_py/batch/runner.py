@@ -11,7 +11,7 @@ import asyncio
 import dataclasses
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -19,12 +19,11 @@ from typing import Protocol
 from ..core.events import SearchEvent, SearchStatus
 from ..core.geometry import location, proof_start
 from ..core.splice import spliced_document
+from ..core.targets import find_targets
 from ..core.types import Candidate, Target
 from ..engine.port import EnginePort, SearchOptions
 from .report import Report, TargetRecord, save_report
 from .writeback import Snapshot
-
-FindTargets = Callable[[Path, str], list[Target]]
 
 
 class ProgressSink(Protocol):
@@ -73,12 +72,11 @@ def _outcome(status: SearchStatus) -> str:
 
 
 class BatchRunner:
-    def __init__(self, engine: EnginePort, find_targets: FindTargets, *, concurrency: int, use_model: bool,
+    def __init__(self, engine: EnginePort, *, concurrency: int, use_model: bool,
                  report: Report, report_path: Path | None, progress: ProgressSink,
                  previous: Report | None = None, retry_failed: bool = False,
                  deadline_s: float | None = None) -> None:
         self.engine = engine
-        self.find_targets = find_targets
         self.sem = asyncio.Semaphore(concurrency)
         self.use_model = use_model
         self.report = report
@@ -103,7 +101,7 @@ class BatchRunner:
 
     async def _file(self, job: FileJob) -> FileResult:
         path, text = job.snapshot.path, job.snapshot.text
-        originals = self.find_targets(path, text)
+        originals = find_targets(path, text)
         ids = target_ids(originals)
         result = FileResult(job, text)
         left_in_place = 0  # targets before the current one that stay in the text (failed or not selected)
@@ -141,7 +139,7 @@ class BatchRunner:
         sees the edited text differently."""
         if text == orig.text:
             return orig
-        current = self.find_targets(path, text)
+        current = find_targets(path, text)
         if len(current) != expect or index >= len(current):
             return None
         t = current[index]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from lean_copilot_py.batch.command import Wiring, run_prove
+from lean_copilot_py.batch.command import run_prove
 from lean_copilot_py.cli import _build_parser
 from lean_copilot_py.core.events import SearchStatus
 from lean_copilot_py.core.screen import screen_candidate
@@ -177,8 +177,7 @@ async def test_engine_search_proves_with_an_honest_helper_made_private(real_lean
 def _prove_write(real_lean: RealLean, project: Path, tmp_path: Path, answer: str, file: Path, line: int) -> int:
     engine, _ = _engine(real_lean, tmp_path, answer)
     args = _build_parser().parse_args(["prove", str(file), "--line", str(line), "--write"])
-    wiring = Wiring(engine, find_targets, engine.check_document)
-    return run_prove(args, io.StringIO(), io.StringIO(), wiring)
+    return run_prove(args, io.StringIO(), io.StringIO(), engine)
 
 
 def test_prove_write_leaves_the_file_untouched_by_an_evil_instance(real_lean, prelude_project, tmp_path,
