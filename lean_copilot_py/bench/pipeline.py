@@ -25,7 +25,8 @@ from ..core.targets import find_targets
 from ..core.types import Target
 from ..lean.pool import LONG_RUNNING_S
 from ..settings import LeanSettings, ModelSettings, PathsSettings, SearchSettings, Settings
-from .chartok import CharTokenizer
+from ..testing.char_tokenizer import CharTokenizer
+from ..testing.lean_script import fake_lean_command
 from .fakes import FakeModelServer, make_project
 from .prefill import prefill_rows, summarize
 from .reference import run_reference
@@ -39,8 +40,6 @@ TARGETS = {"uniform": {"n_over_reference_max": 0.25},
 
 
 def _lean_settings(script: Path, w: Workload, slots: int, max_workers: int | None) -> LeanSettings:
-    from tests.fakes.lean_script import fake_lean_command
-
     return LeanSettings(server_command=fake_lean_command(script), slots=slots, check_timeout_s=w.check_timeout_s,
                         startup_timeout_s=60.0, max_workers=max_workers, share_checks=False)
 

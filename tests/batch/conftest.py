@@ -10,7 +10,7 @@ from lean_copilot_py.cli import _build_parser
 from lean_copilot_py.testing.fake_engine import FakeEngine
 from tests.fakes.lake_project import make_lake_project, trust_projects
 
-BASIC = """-- test file (a line comment: tests/fakes/fake_lean.py merges a `/-! -/` module doc into the next command)
+BASIC = """-- test file (a line comment: the fake Lean server merges a `/-! -/` module doc into the next command)
 
 namespace T
 

@@ -15,9 +15,9 @@ from lean_copilot_py.core.targets import enclosing_declaration
 from lean_copilot_py.core.types import Candidate, Outcome, Pos
 from lean_copilot_py.engine.engine import Engine
 from lean_copilot_py.settings import Settings
-from tests.fakes.fake_openai import FakeOpenAI
+from lean_copilot_py.testing.fake_openai import FakeOpenAI
+from lean_copilot_py.testing.lean_script import Rule, Script, fake_lean_command, proved, write_script
 from tests.fakes.lake_project import make_lake_project
-from tests.fakes.lean_script import Rule, Script, fake_lean_command, proved, write_script
 
 TEXT = "theorem foo (n : Nat) : n + 0 = n := by\n  sorry\n"
 STATEMENT = "theorem foo (n : Nat) : n + 0 = n"

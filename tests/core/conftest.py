@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +29,7 @@ from lean_copilot_py.core.types import (
     Verdict,
     offset_to_pos,
 )
+from lean_copilot_py.testing.char_tokenizer import CharTokenizer
 
 STATEMENT = "theorem foo (n : Nat) : n + 0 = n"
 DOC = f"import Mathlib\n\n{STATEMENT} := by\n  sorry\n"
@@ -52,25 +53,6 @@ def make_target(text: str = DOC, path: Path = Path("/tmp/proj/Foo.lean"), kind: 
 
 
 # --- tokenizer / family -------------------------------------------------------------------------------
-
-
-class CharTokenizer:
-    """One token per character: exact, so continuation ids can be asserted."""
-
-    eos_token_ids: Sequence[int] = (0,)
-    exact_ids = True
-
-    def encode(self, text: str) -> list[int]:
-        return [ord(c) for c in text]
-
-    def decode(self, ids: Sequence[int]) -> str:
-        return "".join(chr(i) for i in ids if i)
-
-    def token_id(self, token: str) -> int | None:
-        return None
-
-    def chat_prompt(self, messages: Sequence[dict[str, str]]) -> str:
-        return "".join(f"<{m['role']}>{m['content']}" for m in messages) + "<assistant>"
 
 
 _SKETCH = re.compile(r"<sketch>(.*?)</sketch>\s*$", re.S)
@@ -109,11 +91,13 @@ Reply = list[GenerationChunk] | BaseException
 
 def chunks(text: str, *, stop: str | int | None = "</sketch>", finish: FinishReason = FinishReason.STOP,
            size: int = 16, ids: bool = True) -> list[GenerationChunk]:
-    """A streamed reply; the stop string is included in the text (include_stop_str_in_output)."""
+    """A streamed reply; the stop string is included in the text (include_stop_str_in_output). Token ids are the
+    character tokenizer's, ``size`` to a chunk, so a special tag is never split across chunks."""
     out = []
-    for i in range(0, len(text), size):
-        piece = text[i:i + size]
-        out.append(GenerationChunk(text=piece, token_ids=tuple(ord(c) for c in piece) if ids else ()))
+    tokens = CharTokenizer().encode(text)
+    for i in range(0, len(tokens), size):
+        piece = tokens[i:i + size]
+        out.append(GenerationChunk(text=CharTokenizer().decode(piece), token_ids=tuple(piece) if ids else ()))
     out.append(GenerationChunk(finish_reason=finish, stop_reason=stop))
     return out
 

@@ -13,8 +13,8 @@ from lean_copilot_py.core.targets import enclosing_declaration
 from lean_copilot_py.core.types import Pos
 from lean_copilot_py.engine.engine import Engine
 from lean_copilot_py.settings import Settings
+from lean_copilot_py.testing.lean_script import Diag, Rule, Script, error, fake_lean_command, proved, write_script
 from tests.fakes.lake_project import make_lake_project
-from tests.fakes.lean_script import Diag, Rule, Script, error, fake_lean_command, proved, write_script
 
 TEXT = "theorem foo (n : Nat) : n + 0 = n := by\n  sorry\n"
 
@@ -22,10 +22,10 @@ TEXT = "theorem foo (n : Nat) : n + 0 = n := by\n  sorry\n"
 @pytest.fixture(scope="module")
 def tiny_dir(tmp_path_factory):
     # Only the tokenizer is needed here: skip building the random-weight model (torch is slow to load).
-    from tests.fakes.tiny_model import _build_tokenizer
+    from lean_copilot_py.testing.tiny_tokenizer import build_tiny_tokenizer
 
     path = tmp_path_factory.mktemp("tiny")
-    _build_tokenizer().save_pretrained(path)
+    build_tiny_tokenizer().save_pretrained(path)
     return path
 
 
@@ -61,7 +61,7 @@ async def test_timeout_feedback_then_proof_with_stepfun_over_http(tmp_path, proj
     from lean_copilot_py.models.families import build_family
     from lean_copilot_py.models.openai_backend import OpenAIGenerator
     from lean_copilot_py.models.tokenizer import load_tokenizer
-    from tests.fakes.fake_openai import FakeOpenAI
+    from lean_copilot_py.testing.fake_openai import FakeOpenAI
 
     slow = "(deterministic) timeout at `whnf`, maximum number of heartbeats (200000) has been reached"
     script = Script(rules=[error("slow_tac", slow), proved("omega")],

@@ -14,7 +14,7 @@ import pytest
 from lean_copilot_py.core.types import Candidate, Outcome, Pos
 from lean_copilot_py.lean import LeanChecker
 from lean_copilot_py.settings import LeanSettings
-from tests.fakes.lean_script import Rule, Script, proved, read_log, write_script
+from lean_copilot_py.testing.lean_script import Rule, Script, proved, read_log, write_script
 
 from .conftest import make_target
 

@@ -12,7 +12,7 @@ from lean_copilot_py.core.types import Candidate
 from lean_copilot_py.lean import LeanChecker
 from lean_copilot_py.lean.epoch import SourceStamp, fingerprint
 from lean_copilot_py.settings import LeanSettings
-from tests.fakes.lean_script import Rule, Script, proved
+from lean_copilot_py.testing.lean_script import Rule, Script, proved
 
 from .conftest import make_target
 

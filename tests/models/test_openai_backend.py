@@ -7,7 +7,7 @@ import socket
 from lean_copilot_py.core.types import FinishReason, GenerationRequest, Outcome, Sampling, Verdict
 from lean_copilot_py.models.families import build_family
 from lean_copilot_py.models.openai_backend import OpenAIGenerator
-from tests.fakes.fake_openai import FakeOpenAI
+from lean_copilot_py.testing.fake_openai import FakeOpenAI
 
 SKETCH_TURN = "I will try simp.\n<sketch>\ntheorem foo : 1 + 1 = 2 := by\n  simp\n</sketch> and more text"
 FINAL_TURN = "It worked.\n```lean4\ntheorem foo : 1 + 1 = 2 := by\n  simp\n```"

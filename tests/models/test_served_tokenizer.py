@@ -1,9 +1,9 @@
 """A remote endpoint with no local copy of the model: the server's own tokenizer (vLLM's /tokenize, /detokenize)
 keeps continuations token-exact; a server without them gets text prompts and text continuations; doctor says which.
 
-The fake server's /tokenize is backed by the tiny model's real tokenizer (tests/fakes/fake_tokenize.py, shaped as
-vLLM 0.24's vllm/entrypoints/serve/tokenize/protocol.py), so the ids asserted here are real ids of that vocabulary,
-compared with the same tokenizer loaded locally."""
+The fake server's /tokenize is backed by the tiny model's real tokenizer (lean_copilot_py/testing/fake_tokenize.py,
+shaped as vLLM 0.24's vllm/entrypoints/serve/tokenize/protocol.py), so the ids asserted here are real ids of that
+vocabulary, compared with the same tokenizer loaded locally."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from lean_copilot_py.models.fast_tokenizer import FastTokenizer
 from lean_copilot_py.models.served_tokenizer import ServedTokenizer, probe_server_tokenizer, server_root
 from lean_copilot_py.models.text_prompts import TextPromptTokenizer
 from lean_copilot_py.settings import Settings
-from tests.fakes.fake_openai import FakeOpenAI
+from lean_copilot_py.testing.fake_openai import FakeOpenAI
 from tests.real_lean import RealLean, make_prelude_project, prelude_file
 
 STMT = "theorem add_zero_twice (a : N) : Eq (N.add (N.add a N.z) N.z) a"
@@ -39,10 +39,12 @@ SERVED = "fake-org/prover-7b"
 
 @pytest.fixture(scope="module")
 def tiny_tok_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from tests.fakes.tiny_model import _build_tokenizer  # the tokenizer alone: no torch model needed
+    from lean_copilot_py.testing.tiny_tokenizer import (
+        build_tiny_tokenizer,  # the tokenizer alone: no torch model needed
+    )
 
     path = tmp_path_factory.mktemp("tiny-tok")
-    _build_tokenizer().save_pretrained(path)
+    build_tiny_tokenizer().save_pretrained(path)
     return path
 
 
@@ -199,7 +201,7 @@ async def test_doctor_says_where_the_tokenizer_comes_from(tmp_path: Path, tiny_t
 
 async def test_a_served_model_without_chat_template_gets_the_familys_own(tmp_path: Path,
                                                                        caplog: pytest.LogCaptureFixture) -> None:
-    from tests.fakes.fake_openai import CharTokenizer
+    from lean_copilot_py.testing.char_tokenizer import CharTokenizer
 
     caplog.set_level(logging.WARNING, logger="lean_copilot_py.models.served_tokenizer")
     async with FakeOpenAI([], model=SERVED) as srv:  # its character tokenizer has no chat template: vLLM says 400

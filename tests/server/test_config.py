@@ -16,8 +16,8 @@ from lsprotocol import types as lsp
 
 from lean_copilot_py.server.options import MAX_PROBLEM_LOG_LINES, MAX_PROBLEM_POPUPS, ProblemReport, build_settings
 from lean_copilot_py.settings import SettingsProblem
+from lean_copilot_py.testing.lean_script import Rule, Script, fake_lean_command, proved, write_script
 from tests.fakes.lake_project import make_lake_project
-from tests.fakes.lean_script import Rule, Script, fake_lean_command, proved, write_script
 
 from .conftest import Editor, Start
 
