@@ -118,7 +118,7 @@ async def _run_ours(w: Workload, work: Path, target: Target, lean: LeanSettings,
     def checker_factory(root: Path) -> TimedChecker:
         # The stack Engine.checker_for builds with lean.share_checks on, with a timer on both sides.
         lean_checker = LeanChecker(root, lean)
-        lean_checker.long_running_s = LONG_RUNNING_S * w.time_scale  # "slow" scales with the workload's time
+        lean_checker.slots.long_running_s = LONG_RUNNING_S * w.time_scale  # "slow" scales with the workload's time
         shared = SharedChecks(TimedChecker(lean_checker, rec), default_timeout=lean.check_timeout_s)
         made.append((lean_checker, shared))
         return TimedChecker(shared, rec, kind="wait")
@@ -136,7 +136,7 @@ async def _run_ours(w: Workload, work: Path, target: Target, lean: LeanSettings,
             t0 = time.monotonic()
             result = await engine.search(target)
             t1 = time.monotonic()
-            pools = [p for lc, _ in made for p in lc._pools.values()]
+            pools = [p for lc, _ in made for p in lc.slots.pools.values()]
             extra = sum(p.extra_opened for p in pools)
         finally:
             await engine.aclose()
@@ -160,7 +160,7 @@ async def _run_ours(w: Workload, work: Path, target: Target, lean: LeanSettings,
            "shared": {"sent_to_lean": sum(s.sent for s in stats), "joined_running": sum(s.joined for s in stats),
                       "memo_hits": sum(s.memo_hits for s in stats), "abandoned": sum(s.abandoned for s in stats)},
            "extra_slots_opened": extra,
-           "workers_replaced_after_timeout": sum(lc.workers_replaced for lc, _ in made),
+           "workers_replaced_after_timeout": sum(lc.slots.workers_replaced for lc, _ in made),
            # Engine.search reads the goal from Lean before any attempt starts: that wait is before the model.
            "goal_read_s": round(sum(i.seconds for i in rec.of("goal")), 3),
            "first_model_request_after_s": round(first_model - t0, 3)}

@@ -86,7 +86,7 @@ class SharedChecks:
     def __getattr__(self, name: str) -> Any:
         if name == "inner":  # not set yet (copying): no recursion through __getattr__
             raise AttributeError(name)
-        return getattr(self.inner, name)  # restarts, workers_replaced, ... of the wrapped checker
+        return getattr(self.inner, name)  # restarts, slots, ... of the wrapped checker
 
     def _current_epoch(self) -> int:
         epoch = int(getattr(self.inner, "environment_epoch", 0) or 0)
