@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 from lsprotocol import types as lsp
 
 from ..core.events import SearchResult, SearchStatus
-from ..core.targets import find_targets
 from ..core.types import Target
 from ..engine.port import SearchOptions
 from .documents import Document
@@ -112,17 +111,18 @@ async def run_fill_all(server: CopilotServer, batch: RunningSearch, uri: str, na
     """
     progress = SearchProgress(server, batch.token or batch.id, f"lean-copilot: filling the sorries in {name}")
     await progress.begin("starting")
-    doc = server.docs.get(uri)
-    total = len(find_targets(doc.path, doc.text)) if doc else 0
+    # Targets come from each version's index: a large file is lexed off the event loop, once per version.
+    index = await server.docs.current_index(uri)
+    total = len(index.targets) if index else 0
     tried = proved = skipped = 0
     final = "cancelled"
     try:
-        while (doc := server.docs.get(uri)) is not None:
-            remaining = find_targets(doc.path, doc.text)
+        while (index := await server.docs.current_index(uri)) is not None:
+            remaining = list(index.targets)
             remaining = remaining[: max(0, len(remaining) - skipped)]
             if not remaining or tried >= total:
                 break
-            before = doc.text
+            before = index.text
             target = max(remaining, key=lambda t: t.proof_span.start)
             tried += 1
             progress.prefix = f"sorry {tried}/{total} · "
