@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -32,6 +33,9 @@ from .port import SearchOptions
 
 log = logging.getLogger(__name__)
 CheckerFactory = Callable[[Path], Checker]
+# A model that could not be built (its server down at the first search, a tokenizer it could not reach) is tried
+# again by a search this long after: the session does not stay automation-only until a restart.
+MODEL_RETRY_S = 30.0
 
 
 def _default_checker_factory(settings: Settings) -> CheckerFactory:
@@ -61,6 +65,7 @@ class Engine:
         checker_factory: CheckerFactory | None = None,
         generator: Generator | Literal["auto"] | None = "auto",
         family: PromptFamily | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
         self._factory = checker_factory or _default_checker_factory(settings)
@@ -71,6 +76,8 @@ class Engine:
         self._no_model_reason = "" if generator is not None else "no model given"
         self._family = family
         self._model_lock = asyncio.Lock()
+        self._clock = clock
+        self._retry_at: float | None = None  # when a failed model build may be tried again
         self.cache = ProofCache(settings.cache_dir if settings.search.cache else None)
         self._background: set[asyncio.Future[object]] = set()
         self._closed = False
@@ -93,11 +100,16 @@ class Engine:
             return checker
 
     async def model(self) -> tuple[Generator | None, PromptFamily | None, str]:
-        """The generator and family, built once on first use; (None, None, why) when there is no model."""
+        """The generator and family, built on first use (and again ``MODEL_RETRY_S`` after a build that failed);
+        (None, None, why) when there is no model."""
         async with self._model_lock:
-            if not self._generator_built:
+            retry = self._retry_at is not None and self._clock() >= self._retry_at
+            if not self._generator_built or retry:
                 self._generator_built = True
-                self._generator, self._no_model_reason = await self._build_generator()
+                self._generator, self._no_model_reason, failed = await self._build_generator()
+                self._retry_at = self._clock() + MODEL_RETRY_S if failed else None
+                if failed:
+                    log.warning("%s; trying again in %g s", self._no_model_reason, MODEL_RETRY_S)
             if self._generator is not None and self._family is None:
                 try:
                     from ..models.families import build_family
@@ -107,13 +119,14 @@ class Engine:
                     return None, None, f"prompt family unavailable: {exc}"
             return self._generator, self._family, self._no_model_reason
 
-    async def _build_generator(self) -> tuple[Generator | None, str]:
+    async def _build_generator(self) -> tuple[Generator | None, str, bool]:
+        """The generator or why there is none, and whether building it failed (worth trying again later)."""
         if self.settings.model.backend == "none":
-            return None, "no model configured (model.backend = \"none\")"
+            return None, "no model configured (model.backend = \"none\")", False
         try:
             from ..models.factory import build_generator
         except ImportError as exc:
-            return None, f"model backends unavailable: {exc}"
+            return None, f"model backends unavailable: {exc}", False
         try:
             if inspect.iscoroutinefunction(build_generator):
                 gen = await build_generator(self.settings)
@@ -122,8 +135,8 @@ class Engine:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # an unreachable or misconfigured model must not stop the automation
-            return None, f"model unavailable: {type(exc).__name__}: {exc}"
-        return gen, "" if gen is not None else "no model configured"
+            return None, f"model unavailable: {type(exc).__name__}: {exc}", True
+        return gen, "" if gen is not None else "no model configured", False
 
     # -- operations -------------------------------------------------------------------------------------
 

@@ -261,3 +261,38 @@ def test_proof_start_after_by():
     t = make_target()
     assert proof_start(t) == Pos(3, 2)  # the first tactic after `by`
     assert proof_start(make_target(kind=TargetKind.SORRY)) == Pos(3, 2)
+
+
+async def test_a_model_that_could_not_be_built_is_built_again_by_a_later_search(tmp_path, monkeypatch):
+    from lean_copilot_py.engine import engine as engine_mod
+    from lean_copilot_py.models import factory
+
+    root = project(tmp_path)
+    target = make_target(path=root / "Foo.lean")
+    builds: list[float] = []
+    server_up = False
+
+    def build(settings: Settings):
+        builds.append(now[0])
+        if not server_up:
+            raise factory.ModelSetupError("the model server can't be reached (connection refused)")
+        return FakeGenerator(lambda req, n: final_reply(thm("good")))
+
+    monkeypatch.setattr(factory, "build_generator", build)
+    now = [100.0]
+    checker = FakeChecker(rule=lambda c: proved() if "good" in c.proof else failed())
+    cfg = Settings.model_validate({**settings(tmp_path, automation=[], cache=False).model_dump(mode="json"),
+                                   "model": {"backend": "openai"}})
+    e = Engine(cfg, checker_factory=lambda root: checker, family=FakeFamily(), clock=lambda: now[0])
+    first = await e.search(target)
+    assert first.status is SearchStatus.FAILED and not first.model_used and "can't be reached" in first.reason
+    server_up = True  # the model server comes up ...
+    now[0] += engine_mod.MODEL_RETRY_S / 2
+    assert not (await e.search(target)).model_used  # ... a search soon after does not try again yet ...
+    now[0] += engine_mod.MODEL_RETRY_S / 2
+    later = await e.search(target)  # ... one after MODEL_RETRY_S does, and uses the model
+    assert later.status is SearchStatus.PROVED and later.model_used
+    assert builds == [100.0, 100.0 + engine_mod.MODEL_RETRY_S]
+    await e.search(target)
+    assert len(builds) == 2  # a model that was built is kept
+    await e.aclose()

@@ -186,6 +186,35 @@ async def test_unreachable_server_and_no_local_copy_is_one_clear_error(tmp_path:
     assert "cannot load the tokenizer" in str(err.value) and "can't be reached" in str(err.value)
 
 
+async def test_a_model_server_that_comes_up_later_is_used_by_a_later_search(tmp_path: Path, tiny_tok_dir: Path,
+                                                                             real_lean: RealLean) -> None:
+    import socket
+
+    from lean_copilot_py.engine.engine import MODEL_RETRY_S
+
+    with socket.socket() as s:  # a port nobody listens on yet
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proj = make_prelude_project(tmp_path / "proj", {"Demo.lean": TEXT})
+    target = enclosing_declaration(proj / "Demo.lean", TEXT, Pos(TEXT.count("\n", 0, TEXT.index(STMT)), 8))
+    now = [0.0]
+    settings = model_settings(tmp_path, f"http://127.0.0.1:{port}/v1", real_lean)
+    engine = Engine(settings.model_copy(update={"search": settings.search.model_copy(update={"cache": False})}),
+                    clock=lambda: now[0])
+    srv = FakeOpenAI({"turn_marker": "<REPL>\n", "scripts": [TURNS]}, tokenizer_dir=tiny_tok_dir, model=SERVED)
+    try:
+        down = await engine.search(target)  # no tokenizer here, and the server's can't be reached
+        assert not down.model_used and "model unavailable" in down.reason and "can't be reached" in down.reason
+        await srv.start(port)
+        now[0] += MODEL_RETRY_S
+        up = await engine.search(target)
+    finally:
+        await engine.aclose()
+        await srv.stop()
+    assert up.status is SearchStatus.PROVED and up.model_used, up.reason
+    assert up.proof is not None and up.proof.proof.strip() == "Eq.refl" and srv.requests
+
+
 async def test_doctor_says_where_the_tokenizer_comes_from(tmp_path: Path, tiny_tok_dir: Path) -> None:
     async with FakeOpenAI([], tokenizer_dir=tiny_tok_dir, model=SERVED) as srv:
         served = await asyncio.to_thread(tokenizer_check, model_settings(tmp_path, srv.url))
