@@ -1,8 +1,8 @@
 """A real `vllm serve` (0.24) on the GPU box, reached the way a user with no local model files reaches it.
 
-A tiny random-weight Qwen2 model with tests/fakes/tiny_model.py's tokenizer (head dim 64, which vLLM's attention
-kernels take) is served under a name that no local folder or hub cache has, with the hub offline. lean-copilot's
-model factory then has no local tokenizer and must use the server's `/tokenize` (issue 15 §1). Measured:
+A tiny random-weight Qwen2 model with lean_copilot_py/testing/tiny_tokenizer.py's tokenizer (head dim 64, which
+vLLM's attention kernels take) is served under a name that no local folder or hub cache has, with the hub offline.
+lean-copilot's model factory then has no local tokenizer and must use the server's `/tokenize` (issue 15 §1). Measured:
   1. which tokenizer the factory built, and whether the served one agrees with the model's own tokenizer.json
      (ids of sample texts, decoding, the chat prompt, `</sketch>` and end-of-text ids);
   2. eight StepFun attempts at once through our OpenAIGenerator and attempt loop (Lean replaced by a fixed
@@ -39,9 +39,9 @@ def build_model(directory: Path) -> Path:
     import torch
     from transformers import AutoModelForCausalLM, Qwen2Config
 
-    from tests.fakes.tiny_model import EOS, _build_tokenizer
+    from lean_copilot_py.testing.tiny_tokenizer import EOS, build_tiny_tokenizer
 
-    tokenizer = _build_tokenizer()
+    tokenizer = build_tiny_tokenizer()
     tokenizer.save_pretrained(directory)
     eos = tokenizer.convert_tokens_to_ids(EOS)
     config = Qwen2Config(vocab_size=len(tokenizer), hidden_size=256, intermediate_size=512, num_hidden_layers=2,
@@ -194,7 +194,7 @@ def main() -> int:
     ap.add_argument("--log", type=Path, required=True)
     ap.add_argument("--attempts", type=int, default=8)
     ap.add_argument("--endpoint-port", type=int, help="use a server already listening on this port (trying the "
-                    "script on CPU against tests/fakes/fake_openai.py) instead of starting vllm serve")
+                    "script on CPU against lean_copilot_py/testing/fake_openai.py) instead of starting vllm serve")
     args = ap.parse_args()
     os.environ["HF_HUB_OFFLINE"] = "1"
     from lean_copilot_py.models.factory import build_tokenizer

@@ -17,32 +17,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
 from rich.console import Console
 
-from ..core.types import LeanMessage, Verdict
+from ..core.targets import find_targets
+from ..engine.port import EnginePort
 from ..project import LeanProject, discover, find_lake_root, lake_on_path
 from ..settings import Settings, load_settings, problem_lines
 from .collect import Collected, PathProblem, collect, display_name, link_name
 from .progress import PlainProgress, RichProgress
 from .report import NOT_WRITTEN_STATUSES, Report, load_report, save_report
-from .runner import BatchRunner, FileJob, FileResult, FindTargets, SearchEngine, target_ids
+from .runner import BatchRunner, FileJob, FileResult, target_ids
 from .writeback import DocumentChecker, WriteRefused, checked_write, read_snapshot, unified_diff
 
 EXIT_OK, EXIT_UNPROVED, EXIT_USAGE, EXIT_NO_LEAN, EXIT_NOT_WRITTEN = 0, 1, 2, 3, 4
-
-
-@dataclass
-class Wiring:
-    """What the command builds from settings; tests swap these for fakes."""
-
-    engine: SearchEngine
-    find_targets: FindTargets
-    check_document: DocumentChecker | None
 
 
 def lean_ready(settings: Settings, project: LeanProject | None) -> bool:
@@ -51,30 +41,11 @@ def lean_ready(settings: Settings, project: LeanProject | None) -> bool:
     return project is not None and lake_on_path() is not None
 
 
-def build_wiring(settings: Settings, project: LeanProject | None) -> Wiring:
-    """The production wiring. Imported lazily so `prove --help` and the no-Lean path stay cheap."""
-    from ..core.targets import find_targets
-    from ..engine import Engine
+def build_engine(settings: Settings) -> EnginePort:
+    """The Engine, imported only now: `prove --help` and the no-Lean path stay cheap."""
+    from ..engine.engine import Engine
 
-    engine = Engine(settings)
-    return Wiring(engine, find_targets, document_checker(settings, engine))
-
-
-def document_checker(settings: Settings, engine: object) -> DocumentChecker | None:
-    """The whole-file check used before saving: the check_document of the engine's checker for that file
-    (LeanChecker and KiminaChecker both have one), so no second Lean server is started."""
-    checker_for = getattr(engine, "checker_for", None)
-    if not callable(checker_for):
-        return None
-
-    async def check(path: Path, text: str) -> Verdict | Sequence[LeanMessage]:
-        checker = await checker_for(path)
-        fn = getattr(checker, "check_document", None)
-        if fn is None:
-            raise RuntimeError(f"{type(checker).__name__} cannot check a whole document")
-        return await fn(path, text)
-
-    return check
+    return Engine(settings)
 
 
 def _explain_no_lean(path: Path, err: TextIO) -> None:
@@ -86,11 +57,12 @@ def _explain_no_lean(path: Path, err: TextIO) -> None:
 
 
 def run_prove(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None,
-              wiring: Wiring | None = None) -> int:
-    return asyncio.run(prove(args, out or sys.stdout, err or sys.stderr, wiring))
+              engine: EnginePort | None = None) -> int:
+    return asyncio.run(prove(args, out or sys.stdout, err or sys.stderr, engine))
 
 
-async def prove(args: argparse.Namespace, out: TextIO, err: TextIO, wiring: Wiring | None = None) -> int:
+async def prove(args: argparse.Namespace, out: TextIO, err: TextIO, engine: EnginePort | None = None) -> int:
+    """The command; ``engine``: the EnginePort to prove with (None: an Engine built from the settings)."""
     previous: Report | None = None
     report_path: Path | None = args.report
     if args.resume is not None:
@@ -130,19 +102,19 @@ async def prove(args: argparse.Namespace, out: TextIO, err: TextIO, wiring: Wiri
     for line in problem_lines(loaded.problems):
         err.write(f"settings: {line}\n")
     settings = loaded.settings
-    if wiring is None:
+    if engine is None:
         if not lean_ready(settings, project):
             _explain_no_lean(files[0], err)
             return EXIT_NO_LEAN
-        wiring = build_wiring(settings, project)
+        engine = build_engine(settings)
     try:
-        return await _run(args, out, err, settings, found, wiring, previous, report_path, paths)
+        return await _run(args, out, err, settings, found, engine, previous, report_path, paths)
     finally:
-        await wiring.engine.aclose()
+        await engine.aclose()
 
 
 async def _run(args: argparse.Namespace, out: TextIO, err: TextIO, settings: Settings, found: Collected,
-               wiring: Wiring, previous: Report | None, report_path: Path | None, paths: list[Path]) -> int:
+               engine: EnginePort, previous: Report | None, report_path: Path | None, paths: list[Path]) -> int:
     from .report import FileRecord
 
     files = found.files
@@ -157,7 +129,7 @@ async def _run(args: argparse.Namespace, out: TextIO, err: TextIO, settings: Set
             err.write(f"cannot read {f}: {exc}\n")
             return EXIT_USAGE
         job = FileJob(snap, display_name(f, None))
-        targets = wiring.find_targets(f, snap.text)
+        targets = find_targets(f, snap.text)
         if args.line is not None:
             job.only_lines = {args.line - 1}
             chosen = [t for t in targets if BatchRunner._selected(t, job.only_lines)]
@@ -183,13 +155,13 @@ async def _run(args: argparse.Namespace, out: TextIO, err: TextIO, settings: Set
     tty = _isatty(out) and _isatty(err)
     progress = RichProgress(Console(file=err), len(keys)) if tty and args.line is None \
         else PlainProgress(err, len(keys))
-    runner = BatchRunner(wiring.engine, wiring.find_targets, concurrency=settings.search.concurrency,
+    runner = BatchRunner(engine, concurrency=settings.search.concurrency,
                          use_model=use_model, report=report, report_path=report_path, progress=progress,
                          previous=previous, retry_failed=getattr(args, "retry_failed", False))
     with progress:
         results = await runner.run(jobs)
 
-    diffs = await _write_back(results, report, args.write, wiring.check_document, found.links)
+    diffs = await _write_back(results, report, args.write, engine.check_document, found.links)
     if previous is not None:
         for name, f in report.files.items():
             old = previous.files.get(name)
@@ -215,7 +187,7 @@ async def _run(args: argparse.Namespace, out: TextIO, err: TextIO, settings: Set
 
 
 async def _write_back(results: list[FileResult], report: Report, write: bool,
-                      check: DocumentChecker | None, links: dict[Path, Path] | None = None) -> list[str]:
+                      check: DocumentChecker, links: dict[Path, Path] | None = None) -> list[str]:
     from .report import FileRecord
 
     diffs: list[str] = []

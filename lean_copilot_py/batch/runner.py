@@ -11,29 +11,19 @@ import asyncio
 import dataclasses
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from ..core.events import EventSink, SearchEvent, SearchResult, SearchStatus
+from ..core.events import SearchEvent, SearchStatus
+from ..core.geometry import location, proof_start
 from ..core.splice import spliced_document
-from ..core.types import Candidate, Pos, Target, Verdict, pos_to_offset
+from ..core.targets import find_targets
+from ..core.types import Candidate, Target
+from ..engine.port import EnginePort, SearchOptions
 from .report import Report, TargetRecord, save_report
 from .writeback import Snapshot
-
-FindTargets = Callable[[Path, str], list[Target]]
-
-
-class SearchEngine(Protocol):
-    """What batch mode needs of lean_copilot_py.engine.Engine."""
-
-    async def search(self, target: Target, *, on_event: EventSink | None = None, use_model: bool = True,
-                     deadline_s: float | None = None, attempts: int | None = None) -> SearchResult: ...
-
-    async def verify(self, target: Target, candidate: Candidate) -> Verdict: ...
-
-    async def aclose(self) -> None: ...
 
 
 class ProgressSink(Protocol):
@@ -76,29 +66,17 @@ def target_ids(targets: Sequence[Target]) -> list[TargetId]:
     return ids
 
 
-def location(target: Target) -> Pos:
-    """Where a human looks for the target: the `sorry` token itself when the proof span holds one
-    (a DECLARATION's span starts right after `:=`, often a line above its `sorry`)."""
-    start = pos_to_offset(target.text, target.proof_span.start)
-    end = pos_to_offset(target.text, target.proof_span.end)
-    hit = target.text.find("sorry", start, end)
-    off = hit if hit >= 0 else start
-    line = target.text.count("\n", 0, off)
-    return Pos(line, off - (target.text.rfind("\n", 0, off) + 1))
-
-
 def _outcome(status: SearchStatus) -> str:
     return {SearchStatus.PROVED: "proved", SearchStatus.TIMEOUT: "timeout", SearchStatus.CANCELLED: "cancelled",
             SearchStatus.ERROR: "error"}.get(status, "failed")
 
 
 class BatchRunner:
-    def __init__(self, engine: SearchEngine, find_targets: FindTargets, *, concurrency: int, use_model: bool,
+    def __init__(self, engine: EnginePort, *, concurrency: int, use_model: bool,
                  report: Report, report_path: Path | None, progress: ProgressSink,
                  previous: Report | None = None, retry_failed: bool = False,
                  deadline_s: float | None = None) -> None:
         self.engine = engine
-        self.find_targets = find_targets
         self.sem = asyncio.Semaphore(concurrency)
         self.use_model = use_model
         self.report = report
@@ -123,7 +101,7 @@ class BatchRunner:
 
     async def _file(self, job: FileJob) -> FileResult:
         path, text = job.snapshot.path, job.snapshot.text
-        originals = self.find_targets(path, text)
+        originals = find_targets(path, text)
         ids = target_ids(originals)
         result = FileResult(job, text)
         left_in_place = 0  # targets before the current one that stay in the text (failed or not selected)
@@ -161,7 +139,7 @@ class BatchRunner:
         sees the edited text differently."""
         if text == orig.text:
             return orig
-        current = self.find_targets(path, text)
+        current = find_targets(path, text)
         if len(current) != expect or index >= len(current):
             return None
         t = current[index]
@@ -198,12 +176,9 @@ class BatchRunner:
     async def _with_goal(self, target: Target) -> Target:
         """Read the goal once here so the report has it; the engine then reuses it (it reads a goal only
         for targets without one)."""
-        goals_at = getattr(self.engine, "goals_at", None)
-        if target.goal is not None or goals_at is None:
+        if target.goal is not None:
             return target
-        from ..engine import proof_start
-
-        goals = await goals_at(target.path, target.text, proof_start(target))
+        goals = await self.engine.goals_at(target.path, target.text, proof_start(target))
         return dataclasses.replace(target, goal="\n\n".join(goals)) if goals else target
 
     @staticmethod
@@ -222,8 +197,8 @@ class BatchRunner:
             try:
                 target = await self._with_goal(target)
                 rec.goal = target.goal
-                res = await self.engine.search(target, on_event=on_event, use_model=self.use_model,
-                                               deadline_s=self.deadline_s)
+                res = await self.engine.search(
+                    target, SearchOptions(on_event=on_event, use_model=self.use_model, deadline_s=self.deadline_s))
             except Exception as exc:  # one broken search must not end the batch; the report says why
                 rec.outcome, rec.reason, rec.time_s = "error", f"{type(exc).__name__}: {exc}", time.monotonic() - t0
                 return None
@@ -235,7 +210,7 @@ class BatchRunner:
         rec.time_s = round(st.elapsed or (time.monotonic() - t0), 3)
         rec.model_used = res.model_used
         rec.transcript = str(res.transcript_path) if res.transcript_path else None
-        rec.goal = getattr(res, "goal", None) or target.goal or rec.goal
+        rec.goal = target.goal or rec.goal
         if res.status is SearchStatus.PROVED and res.proof is not None:
             rec.proof, rec.helpers, rec.origin = res.proof.proof, res.proof.helpers, res.proof.origin
             return res.proof

@@ -28,19 +28,16 @@ from pathlib import Path
 
 from ..core.types import LeanMessage, Outcome, Severity, Verdict
 
-# Checks a whole document (the edited file as it would be saved): LeanChecker.check_document's Verdict, or
-# the list of every message Lean logged. Raising, TIMEOUT or CRASHED mean "could not check", which refuses
-# the write like a failed check does.
-DocumentChecker = Callable[[Path, str], Awaitable[Verdict | Sequence[LeanMessage]]]
+# Checks a whole document (the edited file as it would be saved): EnginePort.check_document. Raising, TIMEOUT
+# or CRASHED mean "could not check", which refuses the write like a failed check does.
+DocumentChecker = Callable[[Path, str], Awaitable[Verdict]]
 
 
 async def document_messages(check: DocumentChecker, path: Path, text: str) -> Sequence[LeanMessage]:
     result = await check(path, text)
-    if isinstance(result, Verdict):
-        if result.outcome in (Outcome.TIMEOUT, Outcome.CRASHED):
-            raise RuntimeError(result.reason or result.outcome.value)
-        return result.messages
-    return result
+    if result.outcome in (Outcome.TIMEOUT, Outcome.CRASHED):
+        raise RuntimeError(result.reason or result.outcome.value)
+    return result.messages
 
 
 @dataclass(frozen=True)
@@ -167,12 +164,10 @@ def atomic_replace(snap: Snapshot, new_text: str) -> None:
         raise
 
 
-async def checked_write(snap: Snapshot, new_text: str, check: DocumentChecker | None) -> None:
+async def checked_write(snap: Snapshot, new_text: str, check: DocumentChecker) -> None:
     """Check the edited file as a whole (no new errors vs the original), then write it atomically.
     Raises WriteRefused when anything is off; the file is then untouched."""
     refuse_unless_replaceable(snap)  # before the whole-file check: no Lean time for a file we will not write
-    if check is None:
-        raise WriteRefused("check-failed", "no whole-file Lean check is available, so nothing is written")
     try:
         before = await document_messages(check, snap.path, snap.text)
         after = await document_messages(check, snap.path, new_text)

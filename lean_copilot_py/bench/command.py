@@ -9,7 +9,6 @@ import sys
 import time
 from typing import Any
 
-from .fakes import FakesMissing
 from .machine import load_average, machine_info
 
 PARTS = ("pipeline", "serve", "responsiveness", "gpu")
@@ -82,11 +81,7 @@ def run_bench(args: argparse.Namespace) -> int:
     # The smoke run (CI) leaves the GPU part out unless asked: finding out whether CUDA is here costs a torch import.
     default = ["pipeline", "responsiveness"] if args.smoke else list(PARTS)
     parts = list(dict.fromkeys(args.only)) if args.only else default
-    try:
-        results = collect(parts, bool(args.smoke))
-    except FakesMissing as exc:
-        print(f"lean-copilot bench: {exc}", file=sys.stderr)
-        return 2
+    results = collect(parts, bool(args.smoke))
     print(render(results))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

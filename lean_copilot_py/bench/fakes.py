@@ -1,4 +1,4 @@
-"""The scripted fakes from the source checkout's tests/fakes, started as separate processes.
+"""The scripted fakes the package ships (lean_copilot_py/testing/), started as separate processes.
 
 The fake model server runs in its own process so its per-token sleeps and JSON encoding do not share our
 event loop: it plays the GPU, and what happens in *our* process is what we measure.
@@ -15,8 +15,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-FAKES = REPO_ROOT / "tests" / "fakes"
+REPO_ROOT = Path(__file__).resolve().parents[2]  # the checkout: benchmarks/ (the GPU part), the server to run
 
 
 def server_root() -> Path:
@@ -25,39 +24,7 @@ def server_root() -> Path:
     return Path(os.environ.get("LEAN_COPILOT_BENCH_SERVER_ROOT") or REPO_ROOT)
 
 
-class FakesMissing(RuntimeError):
-    """The benchmark needs a source checkout (tests/fakes) and cannot run from an installed wheel."""
-
-
-def ensure_fakes() -> None:
-    if not (FAKES / "fake_openai.py").exists() or not (FAKES / "fake_lean.py").exists():
-        raise FakesMissing(f"the benchmarks need the scripted fakes in {FAKES} (run from a source checkout)")
-    if str(REPO_ROOT) not in sys.path:
-        sys.path.insert(0, str(REPO_ROOT))
-
-
 GPU_NICE = -10
-
-# tests/fakes/fake_openai.py run as the benchmark's GPU, with one change that alters no answer: it finds the
-# script a continuation belongs to by re-generating every earlier turn of every script on every request
-# (`_emitted`, pure in the turn and the stop parameters) — O(scripts x turns x tokens) Python work per request,
-# ~30 ms for 8 seed-story scripts on a 2-core machine, all of it at the moment 8 attempts resume together after a
-# shared check. A real server's prefill of a cached prefix costs milliseconds, so the benchmark memoises it.
-_BOOT = """
-import asyncio, sys
-sys.path.insert(0, sys.argv.pop(1))
-import fake_openai as F
-_emitted = getattr(F.FakeOpenAI, "_emitted", None)
-if _emitted is not None:
-    def memo(self, turn, p):
-        cache = self.__dict__.setdefault("_bench_emitted", {})
-        key = (id(turn), p.max_tokens, tuple(p.stop), tuple(sorted(p.stop_token_ids)), p.include_stop, p.ignore_eos)
-        if key not in cache:
-            cache[key] = _emitted(self, turn, p)
-        return cache[key]
-    F.FakeOpenAI._emitted = memo
-asyncio.run(F._main(sys.argv[1:]))
-"""
 
 
 def raise_priority(pid: int) -> bool:
@@ -73,7 +40,7 @@ def raise_priority(pid: int) -> bool:
 
 
 class FakeModelServer:
-    """``tests/fakes/fake_openai.py`` as a subprocess; ``requests()`` reads its request log."""
+    """``lean_copilot_py/testing/fake_openai.py`` as a subprocess; ``requests()`` reads its request log."""
 
     def __init__(self, script: dict[str, Any], workdir: Path, *, tokenizer_dir: Path | None = None) -> None:
         self.script_path = workdir / f"model-script-{id(self):x}.json"
@@ -83,8 +50,8 @@ class FakeModelServer:
         self.url = ""
 
     async def start(self) -> str:
-        ensure_fakes()
-        cmd = [sys.executable, "-c", _BOOT, str(FAKES), "--port", "0", "--script", str(self.script_path)]
+        cmd = [sys.executable, "-m", "lean_copilot_py.testing.fake_openai", "--port", "0", "--script",
+               str(self.script_path)]
         if self.tokenizer_dir is not None:
             cmd += ["--tokenizer", str(self.tokenizer_dir)]
         self.proc = await asyncio.create_subprocess_exec(

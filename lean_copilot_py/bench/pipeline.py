@@ -25,7 +25,8 @@ from ..core.targets import find_targets
 from ..core.types import Target
 from ..lean.pool import LONG_RUNNING_S
 from ..settings import LeanSettings, ModelSettings, PathsSettings, SearchSettings, Settings
-from .chartok import CharTokenizer
+from ..testing.char_tokenizer import CharTokenizer
+from ..testing.lean_script import fake_lean_command
 from .fakes import FakeModelServer, make_project
 from .prefill import prefill_rows, summarize
 from .reference import run_reference
@@ -39,8 +40,6 @@ TARGETS = {"uniform": {"n_over_reference_max": 0.25},
 
 
 def _lean_settings(script: Path, w: Workload, slots: int, max_workers: int | None) -> LeanSettings:
-    from tests.fakes.lean_script import fake_lean_command
-
     return LeanSettings(server_command=fake_lean_command(script), slots=slots, check_timeout_s=w.check_timeout_s,
                         startup_timeout_s=60.0, max_workers=max_workers, share_checks=False)
 
@@ -109,7 +108,7 @@ async def _run_reference(w: Workload, work: Path, target: Target, project: Path,
 async def _run_ours(w: Workload, work: Path, target: Target, lean: LeanSettings, tok: Tokenizer,
                     attempts: int) -> dict[str, Any]:
     from ..core.sharing import SharedChecks
-    from ..engine import Engine
+    from ..engine.engine import Engine
     from ..lean.checker import LeanChecker
     from ..models.openai_backend import OpenAIGenerator
 
@@ -119,7 +118,7 @@ async def _run_ours(w: Workload, work: Path, target: Target, lean: LeanSettings,
     def checker_factory(root: Path) -> TimedChecker:
         # The stack Engine.checker_for builds with lean.share_checks on, with a timer on both sides.
         lean_checker = LeanChecker(root, lean)
-        lean_checker.long_running_s = LONG_RUNNING_S * w.time_scale  # "slow" scales with the workload's time
+        lean_checker.slots.long_running_s = LONG_RUNNING_S * w.time_scale  # "slow" scales with the workload's time
         shared = SharedChecks(TimedChecker(lean_checker, rec), default_timeout=lean.check_timeout_s)
         made.append((lean_checker, shared))
         return TimedChecker(shared, rec, kind="wait")
@@ -137,7 +136,7 @@ async def _run_ours(w: Workload, work: Path, target: Target, lean: LeanSettings,
             t0 = time.monotonic()
             result = await engine.search(target)
             t1 = time.monotonic()
-            pools = [p for lc, _ in made for p in lc._pools.values()]
+            pools = [p for lc, _ in made for p in lc.slots.pools.values()]
             extra = sum(p.extra_opened for p in pools)
         finally:
             await engine.aclose()
@@ -161,7 +160,7 @@ async def _run_ours(w: Workload, work: Path, target: Target, lean: LeanSettings,
            "shared": {"sent_to_lean": sum(s.sent for s in stats), "joined_running": sum(s.joined for s in stats),
                       "memo_hits": sum(s.memo_hits for s in stats), "abandoned": sum(s.abandoned for s in stats)},
            "extra_slots_opened": extra,
-           "workers_replaced_after_timeout": sum(lc.workers_replaced for lc, _ in made),
+           "workers_replaced_after_timeout": sum(lc.slots.workers_replaced for lc, _ in made),
            # Engine.search reads the goal from Lean before any attempt starts: that wait is before the model.
            "goal_read_s": round(sum(i.seconds for i in rec.of("goal")), 3),
            "first_model_request_after_s": round(first_model - t0, 3)}
@@ -207,7 +206,7 @@ async def run_workload(w: Workload, *, slots: int = 4, max_workers: int | None =
 
 async def run_pipeline(workloads: list[Workload], *, extra_workers: int | None = None, **kw: Any) -> dict[str, Any]:
     # Import the heavy layers (leanclient, openai) before any clock starts: no loop should pay it.
-    from ..engine import Engine  # noqa: F401
+    from ..engine.engine import Engine  # noqa: F401
     from ..lean.checker import LeanChecker  # noqa: F401
     from ..models.openai_backend import OpenAIGenerator  # noqa: F401
 

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..core.attempt import pin_code
+from ..core.pinning import pin_code
 from ..core.types import FinishReason, GenerationRequest, Outcome, Sampling, Target, Verdict
 from ..models.families.common import repl_response
 from ..models.families.stepfun import SYSTEM_PROMPT

@@ -22,7 +22,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from .fakes import REPO_ROOT, FakeModelServer, ensure_fakes, make_project, server_root
+from ..testing.lean_script import Script, fake_lean_command, unsolved, write_script
+from .fakes import FakeModelServer, make_project, server_root
 from .lsp_client import LspClient
 from .workload import uniform
 
@@ -57,10 +58,10 @@ def _lean_file(n: int) -> tuple[str, list[int]]:
 
 
 def _build_tokenizer(directory: Path) -> Path:
-    """The tiny BPE tokenizer of tests/fakes (a subprocess: transformers stays out of the bench process)."""
-    code = ("import sys; sys.path.insert(0, sys.argv[2]); from tests.fakes.tiny_model import _build_tokenizer;"
-            " _build_tokenizer().save_pretrained(sys.argv[1])")
-    subprocess.run([sys.executable, "-c", code, str(directory), str(REPO_ROOT)], check=True, timeout=300)
+    """The tiny BPE tokenizer (lean_copilot_py/testing/tiny_tokenizer.py), built in a subprocess: transformers
+    stays out of the bench process."""
+    subprocess.run([sys.executable, "-m", "lean_copilot_py.testing.tiny_tokenizer", str(directory)], check=True,
+                   timeout=300)
     return directory
 
 
@@ -133,9 +134,6 @@ async def _code_action(client: LspClient, uri: str, line: int) -> float:
 
 
 async def run_responsiveness(cfg: RespConfig) -> dict[str, Any]:
-    ensure_fakes()
-    from tests.fakes.lean_script import Script, fake_lean_command, unsolved, write_script
-
     with tempfile.TemporaryDirectory(prefix="lean-copilot-bench-resp-") as tmp:
         work = Path(tmp)
         text, decl_lines = _lean_file(cfg.searches)

@@ -1,9 +1,9 @@
 """Part: the seed story through `lean-copilot serve`, as an editor drives it (the issue's own measurement).
 
 The server runs as a subprocess over stdio with default settings except ``search.attempts`` (1, then 8) and
-the fakes: Lean (tests/fakes/fake_lean.py) scripted by the seed-story workload (bench/heavy.py: the
-`interval_cases` sketch never finishes, the factorisation proof checks), the model (tests/fakes/fake_openai.py
-with the tiny BPE tokenizer the server loads). One `leanCopilot.prove` at the `sorry`; timed until the
+the fakes of lean_copilot_py/testing/: Lean (fake_lean.py) scripted by the seed-story workload (bench/heavy.py:
+the `interval_cases` sketch never finishes, the factorisation proof checks), the model (fake_openai.py with the
+tiny BPE tokenizer the server loads). One `leanCopilot.prove` at the `sorry`; timed until the
 server's `workspace/applyEdit` with the proof arrives. ``LEAN_COPILOT_BENCH_SERVER_ROOT`` runs the server
 from another checkout (bench/fakes.py: a before/after comparison with the same driver).
 """
@@ -18,7 +18,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from .fakes import FakeModelServer, ensure_fakes, make_project, server_root
+from ..testing.lean_script import fake_lean_command
+from .fakes import FakeModelServer, make_project, server_root
 from .heavy import seed_story
 from .lsp_client import LspClient
 from .responsiveness import _build_tokenizer
@@ -33,8 +34,6 @@ class ServeSeedConfig:
 
 
 async def _one(attempts: int, work: Path, tok_dir: Path, cfg: ServeSeedConfig) -> dict[str, Any]:
-    from tests.fakes.lean_script import fake_lean_command
-
     w = seed_story(attempts=8, time_scale=cfg.time_scale)
     run = work / f"attempts-{attempts}"
     path = make_project(run / "proj", w.lean_file)
@@ -78,7 +77,6 @@ async def _one(attempts: int, work: Path, tok_dir: Path, cfg: ServeSeedConfig) -
 
 
 async def run_seed_serve(cfg: ServeSeedConfig) -> dict[str, Any]:
-    ensure_fakes()
     with tempfile.TemporaryDirectory(prefix="lean-copilot-bench-serve-") as tmp:
         work = Path(tmp)
         tok_dir = _build_tokenizer(work / "tokenizer")

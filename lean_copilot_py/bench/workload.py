@@ -3,9 +3,9 @@
 A conversation (one script of the fake model server, one attempt) is a list of turns: free text then a
 ``<sketch>`` with the whole theorem, and finally a summary with the final answer in a ```lean4 block (what
 StepFun-Prover does: the reference loop reads that final answer, ours stops at the first sketch Lean proves).
-What Lean (tests/fakes/fake_lean.py) does with a declaration is decided by the first rule whose pattern occurs
-in its proof: proved, an error, unsolved goals, or never finishing (a TIMEOUT at ``check_timeout_s``), after
-``delay_s``; a fresh worker first pays ``header_s`` for the import header.
+What Lean (lean_copilot_py/testing/fake_lean.py) does with a declaration is decided by the first rule whose
+pattern occurs in its proof: proved, an error, unsolved goals, or never finishing (a TIMEOUT at
+``check_timeout_s``), after ``delay_s``; a fresh worker first pays ``header_s`` for the import header.
 
 Builders: ``uniform`` here (the original workload: every check 0.3 s); ``seed_story`` and ``heavy_tailed`` in
 bench/heavy.py. Each names its time scale: ``time_scale`` < 1 shrinks every duration of the modelled reality
@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .fakes import ensure_fakes
+from ..testing.lean_script import Rule, Script, error, proved, unsolved, write_script
 
 UNIFORM_THEOREM = "theorem bench_target (a b : Nat) (h : a ≤ b) : a + (b - a) = b := by"
 
@@ -105,9 +105,6 @@ def model_script(w: Workload) -> dict[str, Any]:
 
 
 def write_lean_script(w: Workload, path: Path) -> Path:
-    ensure_fakes()
-    from tests.fakes.lean_script import Rule, Script, error, proved, unsolved, write_script
-
     goals = list(w.goals) or None
 
     def rule(r: LeanRule | None, pattern: str | None, outcome: str, delay: float) -> Rule:

@@ -11,91 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from .cancel import raise_if_cancelled
+from .pinning import pin_code
 from .protocols import CheckFn, CheckPriority, Generator, Problem, PromptFamily, Tokenizer
-from .types import (
-    Candidate,
-    FinishReason,
-    GenerationRequest,
-    LeanMessage,
-    Outcome,
-    Pos,
-    Severity,
-    Span,
-    Target,
-    Verdict,
-)
+from .screen import screen_candidate
+from .types import Candidate, FinishReason, GenerationRequest, Target, Verdict, refusal_verdict
+from .verification import checked
 
 if TYPE_CHECKING:
     from ..settings import SearchSettings
-
-# --- screening and pinning helpers shared by automation / search / engine ---------------------------
-
-
-def candidate_text(candidate: Candidate) -> str:
-    """What of a candidate Lean will see besides the (trusted) original header."""
-    return f"{candidate.helpers}\n\n{candidate.proof}" if candidate.helpers.strip() else candidate.proof
-
-
-def refusal_verdict(reason: str, text: str = "", offsets: Sequence[tuple[int, str]] = ()) -> Verdict:
-    """A REFUSED verdict whose messages look like Lean errors, so a family renders them as feedback."""
-    from .types import offset_to_pos
-
-    msgs = []
-    for offset, message in offsets or ((0, reason),):
-        p = offset_to_pos(text, offset) if text else Pos(0, 0)
-        msgs.append(LeanMessage(Severity.ERROR, Span(p, p), message))
-    return Verdict(Outcome.REFUSED, messages=tuple(msgs), reason=reason, snippet=text)
-
-
-def screen_candidate(candidate: Candidate, *, strict: bool, allow_native_decide: bool = False) -> Verdict | None:
-    """None when admissible; a REFUSED verdict naming every finding otherwise."""
-    from .screen import screen
-    from .structure import structure_findings
-
-    text = candidate_text(candidate)
-    findings = screen(
-        text,
-        allow_sorry=not strict,
-        allow_search_tactics=not strict,
-        allow_native_decide=allow_native_decide,
-    )
-    # Nothing but the proof and private helper theorems may reach the user's file.
-    findings += structure_findings(candidate.helpers, candidate.proof, proof_offset=len(text) - len(candidate.proof))
-    if not findings:
-        return None
-    reason = "; ".join(f.message for f in findings)
-    return refusal_verdict(f"refused: {reason}", text, [(f.offset, f.message) for f in findings])
-
-
-def pin_code(
-    target: Target, code: str, origin: str, *, max_helpers: int = 8, max_helper_chars: int = 20000
-) -> Candidate | Verdict:
-    """The model's Lean code as a candidate under the target's original statement, or a REFUSED verdict."""
-    from .pinning import pin
-
-    result = pin(target, code, max_helpers=max_helpers, max_helper_chars=max_helper_chars)
-    if result.candidate is None:
-        reason = result.refused or "the code does not contain the target declaration"
-        return refusal_verdict(reason, code)
-    return replace(result.candidate, origin=origin)
-
-
-async def checked(check: CheckFn, candidate: Candidate, priority: CheckPriority | None = None) -> Verdict:
-    """Run a check; a checker that raises becomes a CRASHED verdict (cancellation still propagates)."""
-    try:
-        verdict = await (check(candidate) if priority is None else check(candidate, priority))
-    except asyncio.CancelledError:
-        raise
-    except Exception as exc:  # the checker is a seam: any failure there is a verdict, not a crash of ours
-        return Verdict(Outcome.CRASHED, reason=f"checker failed: {type(exc).__name__}: {exc}")
-    raise_if_cancelled()
-    return verdict
-
 
 # --- records -------------------------------------------------------------------------------------------
 

@@ -10,9 +10,11 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from .attempt import CheckFn, checked, screen_candidate
+from .protocols import CheckFn
+from .screen import screen_candidate
 from .targets import in_tactic_position
 from .types import Candidate, Outcome, Severity, Target, TargetKind, Verdict
+from .verification import checked
 
 SEARCH_TACTICS = ("exact?", "apply?", "rw?", "simp?", "hint")
 

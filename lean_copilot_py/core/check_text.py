@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass
 
 from .lexer import Kind, tokenize
-from .splice import declaration_text, replacement_text
+from .splice import declaration_text, helper_block, replacement_text
 from .types import Candidate, Pos, SorryGoal, Span, Target, TargetKind, Verdict
 
 _NO_CONTENT = frozenset({Kind.WHITESPACE, Kind.LINE_COMMENT})
@@ -135,7 +135,9 @@ class CheckForm:
             return "\n".join(self.own_lines)  # a checker that lays snippets out differently: the plain splice
         own = list(self.own_lines)
         for i, j in enumerate(self.line_map):
-            own[j] = checked[i] + self.own_lines[j][len(self.sent_lines[i]):]
+            line, sent = checked[i], self.sent_lines[i]
+            cr = "\r" if line.endswith("\r") and not sent.endswith("\r") else ""  # a CRLF file's, added when checked
+            own[j] = line.removesuffix(cr) + self.own_lines[j][len(sent):] + cr
         return "\n".join(own)
 
 
@@ -148,13 +150,14 @@ def _digest(*parts: str) -> str:
 
 
 def _snippet_lines(helpers: str, decl: str) -> list[str]:
-    """How lean/shadow.py lays out the checked snippet: the helpers, a blank line, the declaration."""
+    """How lean/shadow.py lays out the checked snippet: the helpers, a blank line, the declaration (in a CRLF
+    file the checked helper lines also end in "\\r": core.splice.helpers_text)."""
     return [*helpers.split("\n"), "", *decl.split("\n")] if helpers else decl.split("\n")
 
 
 def check_form(target: Target, candidate: Candidate) -> CheckForm:
     """The candidate's normal form for ``target`` (the original when normalising could change anything)."""
-    helpers = candidate.helpers.strip("\n")
+    helpers = helper_block(candidate)
     decl = declaration_text(target, candidate)
     context = (target.prefix, target.full_name, target.kind.value, str(target.other_sorries))
     raw = CheckForm(_digest("raw", *context, helpers, decl), candidate, identity=True)

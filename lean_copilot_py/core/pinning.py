@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .lexer import Kind, Token, significant, tokenize
 from .targets import DECL_KEYWORDS, Decl, command_starts, in_tactic_position, outline
-from .types import Candidate, Target, TargetKind
+from .types import Candidate, Target, TargetKind, Verdict, refusal_verdict
 
 _FENCE = re.compile(r"```[ \t]*(?:lean4?|Lean4?)?[ \t]*\r?\n(.*?)(?:```|\Z)", re.DOTALL)
 _DROPPED = frozenset({"import", "namespace", "section", "end"})
@@ -265,3 +265,14 @@ def _pin(target: Target, model_code: str, max_helpers: int, max_helper_chars: in
     if helpers.refused:
         return PinResult(refused=helpers.refused)
     return PinResult(Candidate(proof=proof, helpers=helpers.text))
+
+
+def pin_code(
+    target: Target, code: str, origin: str, *, max_helpers: int = DEFAULT_MAX_HELPERS,
+    max_helper_chars: int = DEFAULT_MAX_HELPER_CHARS,
+) -> Candidate | Verdict:
+    """The model's Lean code as a candidate under the target's original statement, or a REFUSED verdict."""
+    result = pin(target, code, max_helpers=max_helpers, max_helper_chars=max_helper_chars)
+    if result.candidate is None:
+        return refusal_verdict(result.refused or "the code does not contain the target declaration", code)
+    return replace(result.candidate, origin=origin)

@@ -66,6 +66,17 @@ class Checker(Protocol):
         first-turn check). Cancelling the call ends the Lean work it started."""
         ...
 
+    async def check_document(
+        self,
+        path: Path,
+        text: str,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - a budget the checker enforces itself
+    ) -> Verdict:
+        """Elaborate a whole document as it would be saved (batch mode, before writing a file): PROVED when it has
+        no error and no `sorry`; message positions are the document's own."""
+        ...
+
     async def aclose(self) -> None: ...
 
 

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from .lexer import COMMENTS, Kind, Token, significant
 from .recovery import OP_CHARS, CodeView, code_view
-from .types import Finding
+from .structure import structure_findings
+from .types import Candidate, Finding, Verdict, refusal_verdict
 
 # Words that are refused wherever they appear as code (keywords compared by text, identifiers by name).
 _ALWAYS: dict[str, str] = {
@@ -260,3 +261,26 @@ def screen(
     except Exception as exc:  # a screening bug must refuse, never crash and never admit
         return [Finding("internal", f"screening failed: {type(exc).__name__}", 0)]
     return sorted(found, key=lambda f: f.offset)
+
+
+def candidate_text(candidate: Candidate) -> str:
+    """What of a candidate Lean will see besides the (trusted) original header."""
+    return f"{candidate.helpers}\n\n{candidate.proof}" if candidate.helpers.strip() else candidate.proof
+
+
+def screen_candidate(candidate: Candidate, *, strict: bool, allow_native_decide: bool = False) -> Verdict | None:
+    """None when admissible; a REFUSED verdict naming every finding otherwise. ``strict``: a final proof (no
+    `sorry`, no search tactics); a sketch may hold both."""
+    text = candidate_text(candidate)
+    findings = screen(
+        text,
+        allow_sorry=not strict,
+        allow_search_tactics=not strict,
+        allow_native_decide=allow_native_decide,
+    )
+    # Nothing but the proof and private helper theorems may reach the user's file.
+    findings += structure_findings(candidate.helpers, candidate.proof, proof_offset=len(text) - len(candidate.proof))
+    if not findings:
+        return None
+    reason = "; ".join(f.message for f in findings)
+    return refusal_verdict(f"refused: {reason}", text, [(f.offset, f.message) for f in findings])

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .attempt import Attempt, AttemptConfig, AttemptResult, checked, screen_candidate
+from .attempt import Attempt, AttemptConfig, AttemptResult
 from .automation import is_search_tactic, run_automation
 from .events import (
     AttemptEnded,
@@ -37,6 +37,7 @@ from .goal_statement import goal_statement
 from .protocols import Checker, CheckPriority, Generator, Problem, PromptFamily
 from .transcript import Transcript, write_transcript
 from .types import Candidate, Outcome, Target, TargetKind, Verdict
+from .verification import checked, final_verification
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -85,14 +86,6 @@ def problem_for(target: Target) -> Problem:
     if target.kind is not TargetKind.DECLARATION and target.goal and target.decl_name:
         statement = goal_statement(target.decl_name, target.goal) or statement
     return Problem(header=target.prefix.rstrip() + "\n", statement=statement, goal=target.goal)
-
-
-def audit_failure(verdict: Verdict, allowed: tuple[str, ...]) -> str:
-    """Why a PROVED verdict's axioms are not acceptable ("" when they are, or when no audit answered)."""
-    if verdict.axioms is None:
-        return ""
-    bad = [a for a in verdict.axioms if a not in allowed]
-    return f"uses axioms outside the allowed set: {', '.join(bad)}" if bad else ""
 
 
 class Search:
@@ -147,17 +140,6 @@ class Search:
         if verdict.outcome is Outcome.CRASHED:
             self._crashes.append(verdict.reason)
         return verdict
-
-    async def final_verification(self, candidate: Candidate) -> Verdict:
-        """Strict screen + one more check + axiom audit. Returns a PROVED verdict only if all pass."""
-        refused = screen_candidate(candidate, strict=True, allow_native_decide=self.config.allow_native_decide)
-        if refused is not None:
-            return refused
-        verdict = await checked(self._check, candidate, CheckPriority(final=True, owner=self.id))
-        if not verdict.proved:
-            return verdict
-        why = audit_failure(verdict, self.config.allowed_axioms)
-        return replace(verdict, outcome=Outcome.FAILED, reason=why) if why else verdict
 
     # -- the search -------------------------------------------------------------------------------------
 
@@ -254,7 +236,10 @@ class Search:
         return await self._accept(result, auto.proof)
 
     async def _accept(self, result: SearchResult, candidate: Candidate) -> bool:
-        verdict = await self.final_verification(candidate)
+        cfg = self.config
+        verdict = await final_verification(self._check, candidate, allowed_axioms=cfg.allowed_axioms,
+                                           allow_native_decide=cfg.allow_native_decide,
+                                           priority=CheckPriority(final=True, owner=self.id))
         if result.status is SearchStatus.PROVED:
             return True  # a rival (attempts vs. library search) got there first; keep its proof
         if not verdict.proved:

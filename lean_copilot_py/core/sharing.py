@@ -86,7 +86,7 @@ class SharedChecks:
     def __getattr__(self, name: str) -> Any:
         if name == "inner":  # not set yet (copying): no recursion through __getattr__
             raise AttributeError(name)
-        return getattr(self.inner, name)  # check_document, restarts, ... of the wrapped checker
+        return getattr(self.inner, name)  # restarts, slots, ... of the wrapped checker
 
     def _current_epoch(self) -> int:
         epoch = int(getattr(self.inner, "environment_epoch", 0) or 0)
@@ -101,6 +101,9 @@ class SharedChecks:
 
     async def goals_at(self, path: Path, text: str, pos: Pos) -> list[str] | None:
         return await self.inner.goals_at(path, text, pos)
+
+    async def check_document(self, path: Path, text: str, *, timeout: float | None = None) -> Verdict:  # noqa: ASYNC109
+        return await self.inner.check_document(path, text, timeout=timeout)  # a whole file is never shared
 
     async def aclose(self) -> None:
         for task in list(self._abandoned):

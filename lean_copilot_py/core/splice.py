@@ -18,10 +18,16 @@ def line_ending(target: Target) -> str:
     return "\r\n" if nl > 0 and text[nl - 1] == "\r" else "\n"
 
 
+def helper_block(candidate: Candidate) -> str:
+    """The candidate's helper declarations as one block: LF line endings, no blank lines around it."""
+    return candidate.helpers.replace("\r\n", "\n").strip("\n")
+
+
 def helpers_text(target: Target, candidate: Candidate) -> str:
-    """The candidate's helper declarations as inserted before the target (with the blank line after them),
-    or "" when there are none."""
-    helpers = candidate.helpers.replace("\r\n", "\n").strip("\n")
+    """The candidate's helper declarations as inserted before the target (with the blank line after them), in
+    the file's line endings, or "" when there are none. The checked document (lean/shadow.py) holds exactly
+    this text before the declaration, so what is written is byte for byte what Lean checked."""
+    helpers = helper_block(candidate)
     if not helpers:
         return ""
     nl = line_ending(target)

@@ -1,5 +1,7 @@
 """Finding what to prove, from a document's text alone (no Lean): the `sorry`s of each declaration, the
-declaration or tactic block under a cursor. Built on the document outline (core/outline.py)."""
+declaration or tactic block under a cursor, and which of them an editor command means ("prove" the declaration
+around the cursor, "fill" the sorry under it). Built on the document outline (core/outline.py); where a
+target's parts are and where it moved after an edit is core/geometry.py."""
 
 from __future__ import annotations
 
@@ -15,12 +17,14 @@ __all__ = [
     "Decl",
     "command_starts",
     "cursor_target",
-    "declaration_target",
+    "declaration_to_prove",
     "declarations",
+    "enclosing_declaration",
     "find_targets",
     "has_targets",
     "in_tactic_position",
     "outline",
+    "sorry_at",
     "sorry_targets_in",
     "target_at",
 ]
@@ -124,11 +128,49 @@ def target_at(path: Path, text: str, pos: Pos, *, o: Outline | None = None) -> T
     return _declaration_target(path, o, d) if _proof_missing(o, d) else None
 
 
-def declaration_target(path: Path, text: str, pos: Pos, *, o: Outline | None = None) -> Target | None:
+def enclosing_declaration(path: Path, text: str, pos: Pos, *, o: Outline | None = None) -> Target | None:
     """The enclosing declaration as a DECLARATION target, whatever its proof (to re-prove a failing one)."""
     o = o if o is not None else outline(text)
     d = _decl_at(o, o.lines.offset(pos))
     return _declaration_target(path, o, d) if d is not None else None
+
+
+def declaration_to_prove(path: Path, text: str, pos: Pos, *, o: Outline | None = None) -> Target | None:
+    """What "prove" means at ``pos``: the declaration there whose proof is missing, `sorry` or incomplete, as a
+    DECLARATION target (its whole proof is replaced); None on a declaration that is proved."""
+    o = o if o is not None else outline(text)
+    found = target_at(path, text, pos, o=o)
+    if found is not None and found.kind is TargetKind.SORRY:
+        # On a sorry inside a longer proof: the declaration around it (asked at its start, off the sorry).
+        found = target_at(path, text, found.decl_span.start, o=o)
+    if found is not None and found.kind is TargetKind.DECLARATION:
+        return found
+    return None
+
+
+def sorry_at(path: Path, text: str, pos: Pos, *, o: Outline | None = None) -> Target | None:
+    """What "fill this sorry" means at ``pos``: the `sorry` under the cursor (a sorry that is the whole proof
+    is its declaration's target)."""
+    o = o if o is not None else outline(text)
+    found = target_at(path, text, pos, o=o)
+    if found is None:
+        return None
+    if found.kind is TargetKind.SORRY or _word_at(text, o.lines.offset(pos)) == "sorry":
+        return found
+    return None
+
+
+def _word_at(text: str, offset: int) -> str:
+    def ident(ch: str) -> bool:
+        return ch.isalnum() or ch in "_'"
+
+    start = offset
+    while start > 0 and ident(text[start - 1]):
+        start -= 1
+    end = offset
+    while end < len(text) and ident(text[end]):
+        end += 1
+    return text[start:end]
 
 
 def _inside_comment_or_string(o: Outline, off: int) -> bool:

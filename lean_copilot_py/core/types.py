@@ -7,6 +7,7 @@ indices). UTF-16 conversion happens only at the LSP boundaries (server/ and lean
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -147,6 +148,15 @@ class Verdict:
     @property
     def proved(self) -> bool:
         return self.outcome is Outcome.PROVED
+
+
+def refusal_verdict(reason: str, text: str = "", offsets: Sequence[tuple[int, str]] = ()) -> Verdict:
+    """A REFUSED verdict whose messages look like Lean errors, so a family renders them as feedback."""
+    msgs = []
+    for offset, message in offsets or ((0, reason),):
+        p = offset_to_pos(text, offset) if text else Pos(0, 0)
+        msgs.append(LeanMessage(Severity.ERROR, Span(p, p), message))
+    return Verdict(Outcome.REFUSED, messages=tuple(msgs), reason=reason, snippet=text)
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,7 @@ slots. Failures of the machinery are verdicts, never hangs: a slow check is TIME
 CRASHED (leanclient revives it on the next didChange), a dead server is CRASHED and the client is
 started afresh on the next call. A worker that died while idle is noticed from Lean's fatal fileProgress
 (Lean would queue requests to it unanswered until a didChange) and its slot reopened. Cancelling a check ends
-its Lean work at once and gives its slot back (see ``_elaborated`` for when the worker is kept and when it is
-replaced).
+its Lean work at once and gives its slot back (lean/slots.py: when the worker is kept and when it is replaced).
 """
 
 from __future__ import annotations
@@ -17,38 +16,32 @@ import contextlib
 import dataclasses
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from leanclient.aio import (
     AsyncLeanLSPClient,
-    DiagnosticsReport,
     LeanClientError,
     LeanRequestTimeout,
     LeanTransportError,
     LeanWorkerCrashed,
 )
 
-from ..core.cancel import raise_if_cancelled
 from ..core.protocols import CheckPriority
 from ..core.types import Candidate, Outcome, Pos, SorryGoal, Span, Target, Verdict
 from ..settings import LeanSettings
 from .audit import allowed_axioms
 from .command import server_command
 from .epoch import SourceStamp
-from .liveness import ignore_stale_fatal_reports, reported_on, watching_worker, worker_died
+from .liveness import watching_worker
 from .messages import relative_pos
-from .pool import LONG_RUNNING_S, ShadowPool, Slot
-from .shadow import ShadowText, header_key, import_header, shadow_for, slot_stem, sorry_positions
+from .shadow import ShadowText, shadow_for, sorry_positions
+from .slots import Run, Slots
 from .verdict import classify, classify_document
 
 log = logging.getLogger(__name__)
 
 ClientFactory = Callable[[Path, LeanSettings], AsyncLeanLSPClient]
-MAX_POOLS = 3  # distinct import headers kept warm at once; the least recently used idle one goes
-LOAD_ATTEMPTS = 3  # a worker found dead before it saw the text is replaced; a late report of it can cost one more
 # Waits for a goal read or a whole-document check hold up everything behind them (a search starts only once
 # its goal is known; batch mode saves a file only after its check): they queue like final verifications.
 URGENT = CheckPriority(final=True, owner="lean-copilot")
@@ -67,16 +60,6 @@ def default_client_factory(root: Path, settings: LeanSettings) -> AsyncLeanLSPCl
     )
 
 
-@dataclass
-class _Run:
-    """One elaborated shadow document, available while its slot is held."""
-
-    client: AsyncLeanLSPClient
-    path: str
-    items: list[dict]
-    doc: Any = None  # leanclient's DocState, watched for a worker that dies under a request
-
-
 class LeanChecker:
     def __init__(
         self, project_root: Path, settings: LeanSettings, *, client_factory: ClientFactory = default_client_factory
@@ -86,15 +69,12 @@ class LeanChecker:
         self._factory = client_factory
         self._client: AsyncLeanLSPClient | None = None
         self._start_lock = asyncio.Lock()
-        self._pools: dict[str, ShadowPool] = {}
+        self.slots = Slots(settings, lambda: self._client)
         self._allowed = allowed_axioms(settings)
-        self._closing: set[asyncio.Future[None]] = set()
         self.restarts = 0  # how many times a dead server was replaced (for doctor / tests)
         self._generation = 0  # bumped whenever the server (and every worker's imports) is replaced
         self._stale_seen = 0  # slots whose imports Lean reported rebuilt ($/lean/staleDependency)
         self._sources = SourceStamp(self.project_root)
-        self.workers_replaced = 0  # workers closed after a timeout (for tests and the bench)
-        self.long_running_s = LONG_RUNNING_S  # when a running check counts as slow (lean/pool.py)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -126,7 +106,7 @@ class LeanChecker:
 
     async def _drop_client(self) -> None:
         client, self._client = self._client, None
-        self._pools.clear()
+        self.slots.clear()
         self._generation += 1
         if client is not None:
             with contextlib.suppress(Exception):
@@ -142,176 +122,10 @@ class LeanChecker:
         """Changes whenever the same text could get a different answer: a new server, an import Lean reported
         rebuilt, an edit to one of the project's own Lean files (seen within a couple of seconds; the memo of
         core/sharing.py is keyed by it). A sum of counters that only grow."""
-        self._stale_seen += sum(pool.newly_stale() for pool in self._pools.values())
+        self._stale_seen += self.slots.newly_stale()
         return self._generation + self._stale_seen + self._sources.generation()
 
     # -- slots -------------------------------------------------------------------------------
-
-    def _pool_for(self, text: str) -> ShadowPool:
-        key = header_key(text)
-        pool = self._pools.get(key)
-        if pool is None:
-            if len(self._pools) >= MAX_POOLS:
-                self._evict_pool()
-            pool = self._pools[key] = ShadowPool(slot_stem(key), self.settings.slots,
-                                                 extra_allowed=self._extra_worker_allowed, on_retire=self._retire,
-                                                 long_running_s=self.long_running_s)
-        return pool
-
-    def _extra_worker_allowed(self) -> bool:
-        """An extra slot (lean/pool.py) only while all pools together stay within ``lean.max_workers`` (unset:
-        leanclient's default, ~1 worker per 6 GB of RAM): a Mathlib worker takes ~5 GB; swapping is worse."""
-        client = self._client
-        if client is None:
-            return False
-        cap = self.settings.max_workers or int(getattr(client, "max_workers", 0) or 0)
-        return sum(len(p.slots) for p in self._pools.values()) < cap
-
-    def _retire(self, slot: Slot) -> None:
-        client = self._client
-        if client is not None and slot.text is not None:
-            self._background(client.close_file(slot.path))  # the worker exits, its memory is freed
-
-    def _background(self, coro: Any) -> None:
-        task = asyncio.ensure_future(coro)
-        self._closing.add(task)
-        task.add_done_callback(self._closing.discard)
-
-    def _evict_pool(self) -> None:
-        idle = [(p.last_used, k) for k, p in self._pools.items() if p.idle]
-        if not idle:
-            return  # all busy: allow a temporary extra pool rather than block
-        _, key = min(idle)
-        pool = self._pools.pop(key)
-        client = self._client
-        if client is not None:
-            for slot in pool.slots:
-                if slot.text is not None:
-                    self._background(client.close_file(slot.path))  # frees the worker
-
-    async def _load(self, client: AsyncLeanLSPClient, slot: Slot, text: str) -> int:
-        if (slot.stale or slot.imports_changed or worker_died(slot.doc)) and slot.text is not None:
-            # ends a worker that may be stuck or has old imports; a dead one is started afresh by the didOpen
-            await client.close_file(slot.path)
-            slot.text = None
-        slot.stale = False
-        doc = await client.open(slot.path, text=text, wait=False, dependency_build_mode="once")
-        doc.pinned = True  # slot documents are never evicted by leanclient's LRU
-        ignore_stale_fatal_reports(doc)
-        if doc is not slot.doc:
-            slot.stale_counted = False
-        slot.text, slot.doc = text, doc
-        return doc.version
-
-    @contextlib.asynccontextmanager
-    async def _elaborated(self, client: AsyncLeanLSPClient, text: str, budget: float, *,
-                          priority: CheckPriority | None = None, warm: str = "") -> AsyncIterator[_Run]:
-        """Hold a slot with ``text`` elaborated (barrier passed) for the duration of the block.
-
-        ``budget`` counts from when a slot is free (waiting for one is not Lean being slow) and bounds loading
-        and elaboration. How a cut-short check leaves its slot (``warm``: the text the next check will most
-        likely start with, the user's file before the declaration):
-
-        - cancelled (the search's deadline, the user, a shared check nobody waits for any more): a didChange to
-          ``warm`` goes out at once. Lean cancels the superseded elaboration cooperatively (the elaborator and
-          kernel poll for it) and reuses every snapshot of ``warm``, so the worker keeps its imports — with
-          Mathlib, reloading them costs seconds — and the slot is free for the next check right away.
-        - timed out (the whole budget used): the worker is closed and a new one opened on ``warm`` at once. A
-          check that ran out its budget is the kind that may be stuck where Lean does not poll for
-          cancellation, which would stall the next check sent to it; and reopening now, not when the next
-          check comes, lets the new worker load its imports while the model writes its next turn (a new worker
-          took 0.24-0.30 s on prelude Lean 4.35; with Mathlib it is seconds)."""
-        pool = self._pool_for(text)
-        slot = await pool.acquire(text, priority)
-        warm = warm or import_header(text)
-        if not pool.warmed:
-            for spare in pool.spares():
-                self._then_release(pool, spare, self._open_on(client, spare, warm))
-        handed_on = False
-        try:
-            try:
-                async with asyncio.timeout(budget):
-                    version, report = await self._load_and_wait(client, slot, text, budget)
-                    raise_if_cancelled()  # leanclient's wait_for may have eaten it (Python 3.11)
-            except (TimeoutError, LeanRequestTimeout):
-                handed_on = self._then_release(pool, slot, self._replace_worker(client, slot, warm))
-                raise
-            except asyncio.CancelledError:
-                handed_on = self._then_release(pool, slot, self._supersede(client, slot, warm))
-                raise
-            # No publish for this version at all means no diagnostics (what leanclient holds is older).
-            items = report.items if report.version == version else []
-            try:
-                yield _Run(client, slot.path, items, slot.doc)
-            except (TimeoutError, LeanRequestTimeout):
-                slot.stale = True  # a worker that did not answer a query in time may still be busy
-                raise
-        finally:
-            if not handed_on:
-                pool.release(slot)
-
-    async def _load_and_wait(
-        self, client: AsyncLeanLSPClient, slot: Slot, text: str, budget: float
-    ) -> tuple[int, DiagnosticsReport]:
-        """Load ``text`` into ``slot`` and wait until Lean has elaborated it. A worker that died before Lean
-        reported anything on this version never saw the text (it died idle: Lean answers the next request
-        -32902, or reports it dead late), so that is not the candidate's doing: the slot is reopened and asked
-        again. A worker that died elaborating the text is the candidate's crash, and raises."""
-        for attempt in range(1, LOAD_ATTEMPTS + 1):
-            version = await self._load(client, slot, text)
-            try:
-                report = await watching_worker(
-                    client, slot.path, slot.doc, client.diagnostics(slot.path, fresh=True, timeout=budget + 1.0),
-                    restart=False,
-                )
-                # leanclient's barrier revives a worker that had crashed with a didChange: the same text, as a
-                # newer version, which is the one the report is for
-                return max(version, getattr(slot.doc, "version", version)), report
-            except LeanWorkerCrashed:
-                if attempt == LOAD_ATTEMPTS or reported_on(slot.doc, version):
-                    raise
-                # Again: leanclient revives a worker that answered -32902 with a didChange (a newer version, so
-                # a late fatal report of the old one is ignored), one Lean reported dead is reopened by _load.
-                log.info("the Lean worker for %s had died before it saw the text; asking a new one", slot.path)
-        raise AssertionError("unreachable")
-
-    def _then_release(self, pool: ShadowPool, slot: Slot, coro: Any) -> bool:
-        """Run ``coro`` (a clean-up or a warm-up of the slot's document) in the background and release the slot
-        once it has been sent, so the next check's didChange cannot overtake it. Returns True: the caller must
-        not release the slot itself."""
-        task = asyncio.ensure_future(coro)
-        self._closing.add(task)
-
-        def done(t: asyncio.Future[None]) -> None:
-            self._closing.discard(t)
-            if not t.cancelled() and t.exception() is not None:
-                slot.text = None  # could not tell what the server holds: reopen on next use
-            pool.release(slot)
-
-        task.add_done_callback(done)
-        return True
-
-    async def _supersede(self, client: AsyncLeanLSPClient, slot: Slot, warm: str) -> None:
-        sent, slot.text = slot.text is not None and slot.path in client.open_paths(), None
-        with contextlib.suppress(LeanClientError):
-            if sent:
-                await client.update(slot.path, warm)
-                slot.text = warm
-
-    async def _replace_worker(self, client: AsyncLeanLSPClient, slot: Slot, warm: str) -> None:
-        self.workers_replaced += 1
-        slot.stale = False
-        with contextlib.suppress(LeanClientError):
-            await client.close_file(slot.path)
-        slot.text = None
-        await self._open_on(client, slot, warm)
-
-    async def _open_on(self, client: AsyncLeanLSPClient, slot: Slot, warm: str) -> None:
-        """Open a worker for ``slot`` on ``warm`` without waiting for it: it loads its imports in the background."""
-        with contextlib.suppress(LeanClientError):
-            doc = await client.open(slot.path, text=warm, wait=False, dependency_build_mode="once")
-            doc.pinned = True
-            slot.text, slot.doc, slot.stale_counted = warm, doc, False
 
     # -- Checker -----------------------------------------------------------------------------
 
@@ -332,7 +146,7 @@ class LeanChecker:
 
         try:
             client = await self._ensure_client()  # startup has its own limit, not the check's
-            async with self._elaborated(client, shadow.text, budget, priority=priority, warm=target.prefix) as run:
+            async with self.slots.elaborated(client, shadow.text, budget, priority=priority, warm=target.prefix) as run:
                 verdict = classify(target, shadow, run.items, self._allowed, elapsed=0.0)
                 if verdict.outcome in (Outcome.INCOMPLETE, Outcome.FAILED):
                     verdict = await self._with_sorry_goals(run, shadow, verdict, budget)
@@ -352,7 +166,7 @@ class LeanChecker:
             return failed(Outcome.CRASHED, f"Lean request failed: {exc}")
         return dataclasses.replace(verdict, elapsed=time.monotonic() - started)
 
-    async def _with_sorry_goals(self, run: _Run, shadow: ShadowText, verdict: Verdict, budget: float) -> Verdict:
+    async def _with_sorry_goals(self, run: Run, shadow: ShadowText, verdict: Verdict, budget: float) -> Verdict:
         """The goal at each `sorry` the candidate wrote; the verdict stands even if Lean is slow here."""
         sorries: list[SorryGoal] = []
         with contextlib.suppress(TimeoutError):
@@ -388,7 +202,7 @@ class LeanChecker:
     async def _goals_in_slot(
         self, client: AsyncLeanLSPClient, text: str, pos: Pos, budget: float
     ) -> list[str] | None:
-        async with self._elaborated(client, text, budget, priority=URGENT) as run, asyncio.timeout(budget):
+        async with self.slots.elaborated(client, text, budget, priority=URGENT) as run, asyncio.timeout(budget):
             return await _goals_at(run, pos)
 
     async def check_document(
@@ -404,7 +218,7 @@ class LeanChecker:
         budget = timeout if timeout is not None else self.settings.check_timeout_s
         try:
             client = await self._ensure_client()
-            async with self._elaborated(client, text, budget, priority=URGENT) as run:
+            async with self.slots.elaborated(client, text, budget, priority=URGENT) as run:
                 return classify_document(run.items, text, elapsed=time.monotonic() - started)
         except (TimeoutError, LeanRequestTimeout):
             outcome, reason = Outcome.TIMEOUT, f"Lean did not finish within {budget:g} s"
@@ -427,7 +241,7 @@ async def _close_quietly(client: AsyncLeanLSPClient) -> None:
         await client.close()
 
 
-async def _goals_at(run: _Run, pos: Pos) -> list[str] | None:
+async def _goals_at(run: Run, pos: Pos) -> list[str] | None:
     res = await watching_worker(
         run.client, run.path, run.doc, run.client.goal(run.path, pos.line, pos.col, fresh=False), restart=True
     )

@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass
 
 from ..core.lexer import Kind, Token, significant, tokenize
-from ..core.splice import declaration_text, replacement_text
+from ..core.splice import declaration_text, helpers_text, line_ending, replacement_text
 from ..core.types import Candidate, Pos, Target, offset_to_pos, pos_to_offset
 
 PINNED_NAME = "_lean_copilot_pinned_statement"
@@ -155,8 +155,8 @@ def shadow_for(target: Target, candidate: Candidate) -> ShadowText:
     pinned = ""
     if signature is not None:
         pinned = f"axiom {PINNED_NAME}{signature.universes} {signature.binders_and_type}\n\n"
-    helpers = candidate.helpers.strip("\n")
-    helper_text = helpers + "\n\n" if helpers else ""
+    helper_text = helpers_text(target, candidate)  # as the file will hold them: its line endings, a blank line after
+    helpers_len = len(helper_text) - 2 * len(line_ending(target)) if helper_text else 0
     decl = declaration_text(target, candidate)
     name, renamed = target.full_name, 0
     if not name:
@@ -177,7 +177,7 @@ def shadow_for(target: Target, candidate: Candidate) -> ShadowText:
     into_decl = pos_to_offset(target.text, target.proof_span.start) - pos_to_offset(target.text, target.decl_span.start)
     proof_off = decl_off + into_decl + renamed
     replaced = replacement_text(target, candidate)
-    ranges = [(len(head), len(head) + len(helpers))] if helpers else []
+    ranges = [(len(head), len(head) + helpers_len)] if helper_text else []
     ranges.append((proof_off, proof_off + len(replaced)))
     after_snippet = len(head) + len(snippet)
     return ShadowText(

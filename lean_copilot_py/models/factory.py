@@ -7,9 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..core.protocols import Generator, PromptFamily, Tokenizer
+from ..core.protocols import Generator, Tokenizer
 from ..settings import Settings
-from .families import build_family
 from .fast_tokenizer import FastTokenizer, find_tokenizer_dir, hub_reachable
 from .text_prompts import TextPromptTokenizer
 from .tokenizer import HFTokenizer, load_tokenizer
@@ -129,6 +128,3 @@ def build_generator(settings: Settings, *, tokenizer: Tokenizer | None = None,
         return TransformersGenerator(m.name, tokenizer=hf_tok, device=m.device, dtype=m.dtype)
     raise ModelSetupError(f"unknown model.backend {m.backend!r}")
 
-
-def family_for(settings: Settings) -> PromptFamily:
-    return build_family(settings.model.family)

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as lsp
 
+from ..core.targets import declaration_to_prove, sorry_at
 from .commands import FILL_ALL, FILL_SORRY, PROVE
 from .positions import to_core
-from .targeting import declaration_target, sorry_target
 
 if TYPE_CHECKING:
     from .app import CopilotServer
@@ -58,9 +58,9 @@ def register(server: CopilotServer) -> None:
             return []  # the text changed meanwhile: the editor asks again for the new version
         try:
             pos = to_core(index.lines, cursor)
-            if declaration_target(index.path, index.text, pos, o=index.outline) is not None:
+            if declaration_to_prove(index.path, index.text, pos, o=index.outline) is not None:
                 actions.append(_action(PROVE_TITLE, PROVE, at))
-            if sorry_target(index.path, index.text, pos, o=index.outline) is not None:
+            if sorry_at(index.path, index.text, pos, o=index.outline) is not None:
                 actions.append(_action(FILL_SORRY_TITLE, FILL_SORRY, at))
             if index.has_targets:
                 actions.append(_action(FILL_ALL_TITLE, FILL_ALL, {"uri": uri}))

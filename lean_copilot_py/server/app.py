@@ -18,17 +18,13 @@ from pygls.exceptions import FeatureRequestError
 from pygls.lsp.server import LanguageServer
 
 from .. import __version__
+from ..engine.holder import EngineHolder
+from ..engine.port import EngineFactory
+from ..engine.threaded import threaded_engine
 from ..project import find_lake_root
 from ..settings import Settings
-from .config import (
-    EngineFactory,
-    EngineHolder,
-    ProblemReport,
-    build_settings,
-    default_engine_factory,
-    editor_options,
-)
 from .documents import DocumentStore, uri_to_path
+from .options import ProblemReport, build_settings, editor_options
 from .protocol import CopilotProtocol, plain_message
 from .searches import SearchRegistry
 
@@ -50,7 +46,7 @@ class CopilotServer(LanguageServer):
         )
         self.docs = DocumentStore()
         self.searches = SearchRegistry(self._running_changed)
-        self.engines = EngineHolder(engine_factory or default_engine_factory, Settings())
+        self.engines = EngineHolder(engine_factory or threaded_engine, Settings())
         self.lake_root: Path | None = None
         self.workspace_folders: list[Path] = []  # what the editor's workspace trust covers
         self.options: dict[str, Any] | None = None

@@ -8,19 +8,19 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcInvalidParams
 
+from ..core.outline import Outline
+from ..core.targets import declaration_to_prove, sorry_at
 from ..core.types import Pos, Target
 from .notify import show_transcript
 from .positions import to_core
 from .runner import label_of, run_fill_all, run_target
 from .searches import CommandResult, RunningSearch, result
-from .targeting import declaration_target, sorry_target
 
 if TYPE_CHECKING:
     from .app import CopilotServer
@@ -48,21 +48,23 @@ def _position(arg: dict[str, Any]) -> lsp.Position:
         raise JsonRpcInvalidParams(f"bad position: {exc}") from exc
 
 
-Finder = Callable[[Path, str, Pos], Target | None]
+class Finder(Protocol):
+    def __call__(self, path: Path, text: str, pos: Pos, *, o: Outline | None = None) -> Target | None: ...
 
 
 def register(server: CopilotServer) -> None:
     async def start_target(args: tuple[Any, ...], find: Finder, what: str) -> CommandResult:
         arg = _arg(args, required=("uri", "line", "character"))
         uri = arg["uri"]
-        doc = server.docs.get(uri)
-        if doc is None:
+        # The version's index (off the loop for a large file, shared with the code actions that offered this).
+        index = await server.docs.current_index(uri)
+        if index is None:
             return result("error", None, f"lean-copilot: {uri} is not open as a Lean document")
-        pos = to_core(doc.text, _position(arg))
-        target = find(doc.path, doc.text, pos)
+        pos = to_core(index.lines, _position(arg))
+        target = find(index.path, index.text, pos, o=index.outline)
         if target is None:
             return result("failed", None, f"lean-copilot: no {what} at line {pos.line + 1}")
-        target = dataclasses.replace(target, version=doc.version)
+        target = dataclasses.replace(target, version=index.version)
         search = server.searches.find(target.key())
         if search is None:
 
@@ -76,11 +78,11 @@ def register(server: CopilotServer) -> None:
 
     @server.command(PROVE)
     async def prove(*args: Any) -> CommandResult:
-        return await start_target(args, declaration_target, "declaration with a missing or incomplete proof")
+        return await start_target(args, declaration_to_prove, "declaration with a missing or incomplete proof")
 
     @server.command(FILL_SORRY)
     async def fill_sorry(*args: Any) -> CommandResult:
-        return await start_target(args, sorry_target, "`sorry`")
+        return await start_target(args, sorry_at, "`sorry`")
 
     @server.command(FILL_ALL)
     async def fill_all(*args: Any) -> CommandResult:

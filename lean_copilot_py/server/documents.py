@@ -42,7 +42,7 @@ class Document:
         if self._index is None or self._index.text is not self.text:
             if self._index is not None:
                 self._index.superseded = True
-            self._index = DocumentIndex(self.path, self.text)
+            self._index = DocumentIndex(self.path, self.text, self.version)
         return self._index
 
 
@@ -77,6 +77,15 @@ class DocumentStore:
         index = doc.index
         if await self.indexer.ready(index) and not index.superseded:
             return index
+        return None
+
+    async def current_index(self, uri: str) -> DocumentIndex | None:
+        """The built index of the newest text of ``uri`` (waiting for it, and again when the text changes
+        meanwhile): what a command finds its targets in. None when the document is not open (any more)."""
+        while (doc := self.get(uri)) is not None:
+            index = await self.indexed(doc)
+            if index is not None:
+                return index
         return None
 
     def on_change(self, listener: ChangeListener) -> None:

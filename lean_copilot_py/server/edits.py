@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 
+from ..core.geometry import relocate
 from ..core.splice import helpers_text, replacement_text
 from ..core.types import Candidate, Target
-from .config import EnginePort
+from ..engine.port import EnginePort
 from .documents import Document, DocumentStore
 from .notify import short
 from .positions import span_to_range, to_lsp
-from .targeting import relocate
 
 log = logging.getLogger(__name__)
 

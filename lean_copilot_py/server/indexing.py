@@ -32,9 +32,10 @@ INLINE_CHARS = 32_000  # ~25 ms to index: cheaper on the loop than a hand-over t
 class DocumentIndex:
     """What the text-only features need from one version of a document, each part computed on first use."""
 
-    def __init__(self, path: Path, text: str) -> None:
+    def __init__(self, path: Path, text: str, version: int | None = None) -> None:
         self.path = path
         self.text = text
+        self.version = version  # the editor's version of ``text``
         self.superseded = False  # the document has a newer text (or was closed)
         self._outline: Outline | None = None
         self._lock = threading.Lock()  # the loop and the worker never build one index twice

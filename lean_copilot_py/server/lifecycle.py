@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types as lsp
 
 from ..settings import SECTIONS
-from .config import SETTINGS_SECTION
+from .options import SETTINGS_SECTION
 
 if TYPE_CHECKING:
     from .app import CopilotServer

@@ -19,8 +19,8 @@ import sys
 from pathlib import Path
 from typing import BinaryIO, NoReturn
 
+from ..engine.port import EngineFactory
 from .app import CopilotServer, build_server
-from .config import EngineFactory
 from .framing import StdinFrames, ThreadedWriter
 from .protocol import CopilotProtocol
 

@@ -15,12 +15,12 @@ from lsprotocol import types as lsp
 
 from ..core.events import SearchResult, SearchStatus
 from ..core.types import Target
+from ..engine.port import SearchOptions
 from .documents import Document
 from .edits import apply_proof
 from .notify import one_line, short, tell
 from .progress import SearchProgress
 from .searches import CommandResult, RunningSearch, result
-from .targeting import sorry_targets
 
 if TYPE_CHECKING:
     from .app import CopilotServer
@@ -54,8 +54,8 @@ async def run_target(
     final = "cancelled"
     try:
         async with server.engines.lease() as engine:
-            settings = server.settings
-            res = await engine.search(target, on_event=progress.event, deadline_s=settings.search.deadline_s)
+            options = SearchOptions(on_event=progress.event, deadline_s=server.settings.search.deadline_s)
+            res = await engine.search(target, options)
             server.searches.note_transcript(search, res.transcript_path)
             if res.status is SearchStatus.PROVED and res.proof is not None:
                 progress.report(f"verified proof found; applying ({res.proof.origin or 'search'})", force=True)
@@ -111,17 +111,18 @@ async def run_fill_all(server: CopilotServer, batch: RunningSearch, uri: str, na
     """
     progress = SearchProgress(server, batch.token or batch.id, f"lean-copilot: filling the sorries in {name}")
     await progress.begin("starting")
-    doc = server.docs.get(uri)
-    total = len(sorry_targets(doc.path, doc.text)) if doc else 0
+    # Targets come from each version's index: a large file is lexed off the event loop, once per version.
+    index = await server.docs.current_index(uri)
+    total = len(index.targets) if index else 0
     tried = proved = skipped = 0
     final = "cancelled"
     try:
-        while (doc := server.docs.get(uri)) is not None:
-            remaining = sorry_targets(doc.path, doc.text)
+        while (index := await server.docs.current_index(uri)) is not None:
+            remaining = list(index.targets)
             remaining = remaining[: max(0, len(remaining) - skipped)]
             if not remaining or tried >= total:
                 break
-            before = doc.text
+            before = index.text
             target = max(remaining, key=lambda t: t.proof_span.start)
             tried += 1
             progress.prefix = f"sorry {tried}/{total} · "

@@ -5,13 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from lean_copilot_py.batch.command import Wiring, run_prove
+from lean_copilot_py.batch.command import run_prove
 from lean_copilot_py.cli import _build_parser
+from lean_copilot_py.testing.fake_engine import FakeEngine
 from tests.fakes.lake_project import make_lake_project, trust_projects
 
-from .fakes import FakeEngine, find_targets, no_errors_checker
-
-BASIC = """-- test file (a line comment: tests/fakes/fake_lean.py merges a `/-! -/` module doc into the next command)
+BASIC = """-- test file (a line comment: the fake Lean server merges a `/-! -/` module doc into the next command)
 
 namespace T
 
@@ -43,9 +42,8 @@ class Run:
         self.code, self.out, self.err = code, out, err
 
 
-def prove(argv: list[str], engine: FakeEngine | None = None, check=None) -> Run:
+def prove(argv: list[str], engine: FakeEngine | None = None) -> Run:
     args = _build_parser().parse_args(["prove", *argv])
     out, err = io.StringIO(), io.StringIO()
-    wiring = Wiring(engine or FakeEngine(), find_targets, check if check is not None else no_errors_checker())
-    code = run_prove(args, out, err, wiring)
+    code = run_prove(args, out, err, engine if engine is not None else FakeEngine())
     return Run(code, out.getvalue(), err.getvalue())

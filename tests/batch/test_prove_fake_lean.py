@@ -11,7 +11,7 @@ import pytest
 
 from lean_copilot_py.batch import command
 from lean_copilot_py.cli import main
-from tests.fakes.lean_script import Diag, Rule, Script, error, fake_lean_command, proved, write_script
+from lean_copilot_py.testing.lean_script import Diag, Rule, Script, error, fake_lean_command, proved, write_script
 
 from .conftest import BASIC
 

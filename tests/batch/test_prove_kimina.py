@@ -17,7 +17,7 @@ from tests.real_lean import RealLean
 
 pytestmark = pytest.mark.real_lean
 
-FAKE_OPENAI = Path(__file__).resolve().parents[1] / "fakes" / "fake_openai.py"
+FAKE_OPENAI = Path(__file__).resolve().parents[2] / "lean_copilot_py" / "testing" / "fake_openai.py"
 A = "theorem a (x : N) : Eq (N.add x N.z) x"
 B = "theorem b : Eq N.one N.two"
 BASIC = f"""import Prelude.Basic
@@ -40,7 +40,7 @@ def test_prove_write_through_the_real_kimina_server(
     real_lean: RealLean, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from lean_copilot_py.cli import main
-    from tests.fakes.tiny_model import _build_tokenizer
+    from lean_copilot_py.testing.tiny_tokenizer import build_tiny_tokenizer
 
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
     for name in [k for k in __import__("os").environ if k.startswith("LEAN_COPILOT_")]:
@@ -48,7 +48,7 @@ def test_prove_write_through_the_real_kimina_server(
     prisma_client_ready()
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))  # no lake, no lean: Kimina needs none locally
     tokenizer = tmp_path / "tokenizer"
-    _build_tokenizer().save_pretrained(tokenizer)
+    build_tiny_tokenizer().save_pretrained(tokenizer)
     script = tmp_path / "model.json"
     script.write_text(json.dumps({"model": "fake-model", "scripts": [
         {"match": "Eq N.one N.two", "turns": [_answer(B, "Eq.refl")]},  # wrong: Lean refuses it

@@ -13,7 +13,7 @@ import pytest
 
 from lean_copilot_py.batch.command import prove
 from lean_copilot_py.cli import _build_parser
-from tests.fakes.fake_openai import FakeOpenAI
+from lean_copilot_py.testing.fake_openai import FakeOpenAI
 from tests.fakes.lake_project import trust_projects
 from tests.real_lean import RealLean, prelude_file
 
@@ -25,10 +25,10 @@ B = "theorem b : Eq N.one N.two := sorry"
 
 @pytest.fixture(scope="module")
 def tiny_tokenizer(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from tests.fakes.tiny_model import _build_tokenizer
+    from lean_copilot_py.testing.tiny_tokenizer import build_tiny_tokenizer
 
     path = tmp_path_factory.mktemp("tiny-tokenizer")
-    _build_tokenizer().save_pretrained(path)
+    build_tiny_tokenizer().save_pretrained(path)
     return path
 
 

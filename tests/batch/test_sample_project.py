@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from lean_copilot_py.batch.command import Wiring, run_prove
+from lean_copilot_py.batch.command import run_prove
 from lean_copilot_py.cli import _build_parser
 from lean_copilot_py.core.targets import find_targets
-
-from .fakes import FakeEngine, no_errors_checker
+from lean_copilot_py.testing.fake_engine import FakeEngine
 
 SAMPLE = Path(__file__).resolve().parents[2] / "lean-project"
 # What core Lean's automation (omega / decide / simp) should close on its own; the rest needs a model.
@@ -44,7 +43,7 @@ def test_sample_write_all(sample: Path) -> None:
     eng = FakeEngine(proofs={n: "by omega" for n in names})
 
     args = _build_parser().parse_args(["prove", ".", "--write", "--report", "r.json"])
-    code = run_prove(args, io.StringIO(), io.StringIO(), Wiring(eng, find_targets, no_errors_checker()))
+    code = run_prove(args, io.StringIO(), io.StringIO(), eng)
     assert code == 0
     for f in (sample / "LeanProject").glob("*.lean"):
         assert find_targets(f, f.read_text(encoding="utf-8")) == [], f

@@ -11,31 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from lean_copilot_py.core import targets as core_targets
-from lean_copilot_py.core.events import SearchResult, SearchStatus
-from lean_copilot_py.core.types import Candidate, Outcome, Verdict
+from lean_copilot_py.testing.fake_engine import FakeEngine
 from tests.fakes.lake_project import make_lake_project
 
-from .conftest import BASIC, Run
-from .fakes import FakeEngine, find_targets, no_errors_checker
+from .conftest import BASIC, prove
 
 PROVED = BASIC.replace("sorry", "simp", 1).replace("sorry", "omega", 1)
 
 
-def _prove(argv: list[str], engine: FakeEngine, finder=find_targets) -> Run:
-    import io
-
-    from lean_copilot_py.batch.command import Wiring, run_prove
-    from lean_copilot_py.cli import _build_parser
-
-    out, err = io.StringIO(), io.StringIO()
-    code = run_prove(_build_parser().parse_args(["prove", *argv]), out, err,
-                     Wiring(engine, finder, no_errors_checker()))
-    return Run(code, out.getvalue(), err.getvalue())
-
-
 def _engine() -> FakeEngine:
-    return FakeEngine(proofs={"a": "simp", "b": "omega"})
+    return FakeEngine(proofs={"a": "by\n  simp", "b": "by\n  omega"})
 
 
 @pytest.mark.parametrize("mode", [0o444, 0o400, 0o555], ids=["0444", "0400", "0555"])
@@ -43,7 +28,7 @@ def test_a_read_only_file_is_refused_and_kept(project: Path, mode: int) -> None:
     f = project / "P/Basic.lean"
     os.chmod(f, mode)
     try:
-        run = _prove(["P", "--write", "--report", "r.json"], _engine())
+        run = prove(["P", "--write", "--report", "r.json"], _engine())
         assert run.code == 4
         assert f.read_text() == BASIC and stat.S_IMODE(f.stat().st_mode) == mode
         assert "-  sorry\n+  simp\n" in run.out  # the proofs are still shown
@@ -58,7 +43,7 @@ def test_a_hard_linked_file_is_refused_and_both_names_kept(project: Path) -> Non
     f = project / "P/Basic.lean"
     other = project / "Other.lean.bak"
     os.link(f, other)
-    run = _prove(["P/Basic.lean", "--write"], _engine())
+    run = prove(["P/Basic.lean", "--write"], _engine())
     assert run.code == 4
     assert f.read_text() == BASIC and other.read_text() == BASIC
     assert f.stat().st_ino == other.stat().st_ino and f.stat().st_nlink == 2  # still one file
@@ -71,7 +56,7 @@ def test_a_symlink_into_the_same_project_writes_its_target(project: Path) -> Non
     link = project / "P/Link.lean"
     os.symlink("Basic.lean", link)
     eng = _engine()
-    run = _prove(["P/Link.lean", "--write"], eng)
+    run = prove(["P/Link.lean", "--write"], eng)
     assert run.code == 0, run.err
     assert link.is_symlink() and os.readlink(link) == "Basic.lean"  # the link is still a link ...
     assert real.read_text() == PROVED  # ... to the written file
@@ -82,7 +67,7 @@ def test_a_symlink_into_the_same_project_writes_its_target(project: Path) -> Non
 def test_a_folder_with_a_symlink_to_its_own_file_processes_the_file_once(project: Path) -> None:
     os.symlink("Basic.lean", project / "P/Alias.lean")
     eng = _engine()
-    run = _prove(["P", "--write"], eng)
+    run = prove(["P", "--write"], eng)
     assert run.code == 0, run.err
     assert len(eng.searched) == 2 and (project / "P/Basic.lean").read_text() == PROVED
 
@@ -94,7 +79,7 @@ def test_a_symlink_out_of_the_project_is_refused(project: Path, tmp_path: Path, 
     link = project / "P/Far.lean"
     os.symlink(far, link)
     eng = _engine()
-    run = _prove(["P/Far.lean" if named == "the-link" else "P", "--write", "--report", "r.json"], eng)
+    run = prove(["P/Far.lean" if named == "the-link" else "P", "--write", "--report", "r.json"], eng)
     assert run.code == 4
     assert far.read_text() == BASIC and link.is_symlink()
     assert all(t.path != far.resolve() for t in eng.searched)  # Lean never ran on it, in any folder
@@ -106,18 +91,12 @@ def test_a_symlink_out_of_the_project_is_refused(project: Path, tmp_path: Path, 
         assert "P/Far.lean: NOT written (refused)" in run.err
 
 
-class HelperEngine(FakeEngine):
-    async def search(self, target, *, on_event=None, use_model=True, deadline_s=None, attempts=None):
-        self.searched.append(target)
-        proof = {"a": "by\n  induction n with\n  | zero => rfl\n  | succ k ih => simp", "b": "by omega"}
-        return SearchResult("s", SearchStatus.PROVED, verdict=Verdict(Outcome.PROVED),
-                            proof=Candidate(proof[target.decl_name], "theorem helper : True := by\n  trivial"))
-
-
 def test_a_crlf_file_gets_crlf_lines(project: Path) -> None:
     f = project / "P/Basic.lean"
     f.write_bytes(BASIC.replace("\n", "\r\n").encode())
-    run = _prove(["P", "--write"], HelperEngine(), core_targets.find_targets)
+    engine = FakeEngine(proofs={"a": "by\n  induction n with\n  | zero => rfl\n  | succ k ih => simp", "b": "by omega"},
+                        helpers="theorem helper : True := by\n  trivial")
+    run = prove(["P", "--write"], engine)
     assert run.code == 0, run.err
     data = f.read_bytes()
     assert data.count(b"\n") == data.count(b"\r\n")  # no bare LF anywhere
@@ -126,19 +105,12 @@ def test_a_crlf_file_gets_crlf_lines(project: Path) -> None:
     assert "theorem helper : True := by\r\n  trivial\r\n\r\ntheorem a" in text
 
 
-class TermEngine(FakeEngine):
-    async def search(self, target, *, on_event=None, use_model=True, deadline_s=None, attempts=None):
-        self.searched.append(target)
-        return SearchResult("s", SearchStatus.PROVED, verdict=Verdict(Outcome.PROVED),
-                            proof=Candidate("@Eq.refl\n  N\n  a", "def two : N :=\n  N.s (N.s N.z)"))
-
-
 @pytest.mark.real_lean
 async def test_a_crlf_file_written_back_elaborates_in_real_lean(real_lean, prelude_project: Path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     import io
 
-    from lean_copilot_py.batch.command import Wiring, prove
+    from lean_copilot_py.batch import command
     from lean_copilot_py.cli import _build_parser
     from lean_copilot_py.lean import LeanChecker
     from lean_copilot_py.settings import LeanSettings
@@ -151,8 +123,11 @@ async def test_a_crlf_file_written_back_elaborates_in_real_lean(real_lean, prelu
     checker = LeanChecker(prelude_project, LeanSettings(server_command=real_lean.server_command(), slots=1))
     err = io.StringIO()
     try:
-        code = await prove(_build_parser().parse_args(["prove", str(path), "--write"]), io.StringIO(), err,
-                           Wiring(TermEngine(), core_targets.find_targets, checker.check_document))
+        # The proof is scripted; the whole-file check before the write is real Lean's.
+        engine = FakeEngine(proofs={"add_zero'": "@Eq.refl\n  N\n  a"}, helpers="def two : N :=\n  N.s (N.s N.z)",
+                            document_checker=checker.check_document)
+        code = await command.prove(_build_parser().parse_args(["prove", str(path), "--write"]), io.StringIO(), err,
+                                   engine)
     finally:
         await checker.aclose()
     assert code == 0, err.getvalue()

@@ -10,6 +10,7 @@ import pytest
 from lean_copilot_py.bench.prefill import prefill_rows, summarize
 from lean_copilot_py.bench.timing import Interval, union
 from lean_copilot_py.cli import main
+from lean_copilot_py.testing.char_tokenizer import CharTokenizer
 
 
 def test_union_merges_overlaps_and_clips() -> None:
@@ -19,16 +20,12 @@ def test_union_merges_overlaps_and_clips() -> None:
 
 
 def test_prefill_counts_only_unseen_prefix() -> None:
-    class Tok:
-        def encode(self, text: str) -> list[int]:
-            return [ord(c) for c in text]
-
     records = [
         {"index": 0, "turn": 0, "prompt_kind": "ids", "prompt_ids": [1, 2, 3], "output_ids": [4, 5]},
         {"index": 1, "turn": 1, "prompt_kind": "ids", "prompt_ids": [1, 2, 3, 4, 5, 6, 7], "output_ids": []},
         {"index": 2, "turn": 0, "prompt_kind": "text", "prompt_ids": None, "prompt_text": "ab", "output_ids": []},
     ]
-    rows = prefill_rows(records, Tok())  # type: ignore[arg-type]
+    rows = prefill_rows(records, CharTokenizer())
     assert [(r.sent, r.new, r.appended) for r in rows] == [(3, 3, None), (7, 2, 2), (2, 2, None)]
     assert summarize(rows)["continuation_new_mean"] == 2
 

@@ -12,8 +12,8 @@ from tests.server.conftest import lean_file, start  # noqa: F401 (fixtures re-ex
 @pytest.fixture(scope="session")
 def tiny_tokenizer(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # Only the tokenizer: the random-weight model is not needed for the fake OpenAI server.
-    from tests.fakes.tiny_model import _build_tokenizer
+    from lean_copilot_py.testing.tiny_tokenizer import build_tiny_tokenizer
 
     path = tmp_path_factory.mktemp("tiny-tokenizer")
-    _build_tokenizer().save_pretrained(path)
+    build_tiny_tokenizer().save_pretrained(path)
     return path

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import psutil
 from lsprotocol import types as lsp
 
-from tests.fakes.lean_script import write_script
+from lean_copilot_py.testing.lean_script import write_script
 
 if TYPE_CHECKING:
     from .session import Run

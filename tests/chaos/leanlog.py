@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from lean_copilot_py.lean.shadow import CHECK_NAME
-from tests.fakes import fake_lean
+from lean_copilot_py.testing.lean_judge import Judge
+from lean_copilot_py.testing.lean_text import analyse, offset_of
 
 ALLOWED = {"propext", "Classical.choice", "Quot.sound"}
 
@@ -50,8 +51,8 @@ class LeanLog:
             text = self._docs.get(uri, "")
             for change in params.get("contentChanges", []):
                 if "range" in change:
-                    s = fake_lean.offset_of(text, change["range"]["start"])
-                    e = fake_lean.offset_of(text, change["range"]["end"])
+                    s = offset_of(text, change["range"]["start"])
+                    e = offset_of(text, change["range"]["end"])
                     text = text[:s] + change["text"] + text[e:]
                 else:
                     text = change["text"]
@@ -70,7 +71,7 @@ def proved_in(text: str, decl_text: str, name: str, judge: Any) -> bool:
     audited = False
     found = None
     audit_names = {name}
-    for cmd in fake_lean.analyse(text):
+    for cmd in analyse(text):
         if cmd.decl is not None and cmd.decl.name == name and text[cmd.decl.start : cmd.decl.end] == decl_text:
             found = cmd.decl
         elif found is not None and cmd.decl is not None and cmd.decl.name == CHECK_NAME:
@@ -89,14 +90,14 @@ def proved_in(text: str, decl_text: str, name: str, judge: Any) -> bool:
 
 def lean_checked(log: LeanLog, since: int, decl_text: str, name: str, script_path: Path) -> bool:
     log.poll()
-    judge = fake_lean.Judge(script_path)
+    judge = Judge(script_path)
     judge.current()
     return any(proved_in(t, decl_text, name, judge) for t in log.texts[since:] if decl_text in t)
 
 
 def explain(log: LeanLog, since: int, decl_text: str, name: str, script_path: Path) -> str:
     """For a failure report: each checked document that holds the declaration's header, and its verdict."""
-    judge = fake_lean.Judge(script_path)
+    judge = Judge(script_path)
     script = judge.current()
     header = decl_text.split(":=", 1)[0]
     log.poll()
@@ -104,7 +105,7 @@ def explain(log: LeanLog, since: int, decl_text: str, name: str, script_path: Pa
     for t in log.texts[since:]:
         if header not in t:
             continue
-        for cmd in fake_lean.analyse(t):
+        for cmd in analyse(t):
             if cmd.decl is not None and cmd.decl.name == name:
                 out = judge.judge(t, cmd.decl)
                 lines.append(f"checked {t[cmd.decl.start:cmd.decl.end]!r}: closed={out.closed} sorry={out.had_sorry}"

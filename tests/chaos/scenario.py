@@ -11,7 +11,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.fakes.lean_script import Rule, Script, proved
+from lean_copilot_py.testing.lean_script import Rule, Script, proved
 
 # Sketch tokens -> what the fake Lean does with a declaration holding them.
 TRIGGERS: dict[str, Rule] = {

@@ -17,8 +17,8 @@ from typing import Any
 import psutil
 from lsprotocol import types as lsp
 
-from tests.fakes.fake_openai import FakeOpenAI, parse_script
-from tests.fakes.lean_script import Script, write_script
+from lean_copilot_py.testing.fake_openai import FakeOpenAI, parse_script
+from lean_copilot_py.testing.lean_script import Script, write_script
 from tests.server.conftest import Editor
 
 from .document import SORRY_BODY, check_applied_edit, decls, line_end, original, skeleton, workspace_edits

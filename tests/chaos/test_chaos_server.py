@@ -21,8 +21,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.fakes.fake_openai import FakeOpenAI
-from tests.fakes.lean_script import Script, fake_lean_command, write_script
+from lean_copilot_py.testing.fake_openai import FakeOpenAI
+from lean_copilot_py.testing.lean_script import Script, fake_lean_command, write_script
 from tests.server.conftest import Start
 
 from .leanlog import LeanLog

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from lsprotocol import types as lsp
 
-from tests.fakes import fake_lean
-from tests.fakes.lean_script import write_script
+from lean_copilot_py.testing.lean_judge import Judge
+from lean_copilot_py.testing.lean_script import write_script
 
 from .document import check_applied_edit, decls, original, skeleton
 from .leanlog import proved_in
@@ -50,7 +50,7 @@ def test_skeleton_sees_user_text_but_not_proofs() -> None:
 )
 def test_lean_log_judge(tmp_path: Path, body: str, audit: bool, ok: bool) -> None:
     path = write_script(tmp_path / "s.json", base_script(set()))
-    judge = fake_lean.Judge(path)
+    judge = Judge(path)
     judge.current()
     decl = f"theorem t0 (n : Nat) : n + 0 = 0 + n := by\n  {body}"
     text = f"-- prefix\n\n{decl}\n\n" + ("#print axioms t0\n" if audit else "")

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 from lean_copilot_py.core.events import SearchStatus
-from lean_copilot_py.core.targets import declaration_target
+from lean_copilot_py.core.targets import enclosing_declaration
 from lean_copilot_py.core.types import Candidate, Outcome, Pos
-from lean_copilot_py.engine import Engine
+from lean_copilot_py.engine.engine import Engine
 from lean_copilot_py.settings import Settings
-from tests.fakes.fake_openai import FakeOpenAI
+from lean_copilot_py.testing.fake_openai import FakeOpenAI
+from lean_copilot_py.testing.lean_script import Rule, Script, fake_lean_command, proved, write_script
 from tests.fakes.lake_project import make_lake_project
-from tests.fakes.lean_script import Rule, Script, fake_lean_command, proved, write_script
 
 TEXT = "theorem foo (n : Nat) : n + 0 = n := by\n  sorry\n"
 STATEMENT = "theorem foo (n : Nat) : n + 0 = n"
@@ -53,7 +53,7 @@ async def _engine_with_model(tmp_path: Path, script: Script, srv: FakeOpenAI, to
 async def test_a_hanging_check_is_stopped_and_reported(tmp_path: Path, proj: Path) -> None:
     script = Script(rules=[Rule(pattern=r"\bspin\b", hang=True), proved(r"\bomega\b")])
     engine = Engine(make_settings(tmp_path, script))
-    target = declaration_target(proj / "Foo.lean", TEXT, Pos(0, 8))
+    target = enclosing_declaration(proj / "Foo.lean", TEXT, Pos(0, 8))
     try:
         t0 = time.monotonic()
         verdict = await engine.verify(target, Candidate(proof="by\n  spin"))
@@ -76,7 +76,7 @@ async def test_a_hanging_sketch_is_reported_to_the_model_and_the_search_goes_on(
     async with FakeOpenAI({"turn_marker": "<REPL>\n", "scripts": [turns]}, tokenizer_dir=tiny_tokenizer) as srv:
         engine = await _engine_with_model(tmp_path, script, srv, tiny_tokenizer)
         try:
-            res = await engine.search(declaration_target(proj / "Foo.lean", TEXT, Pos(0, 8)))
+            res = await engine.search(enclosing_declaration(proj / "Foo.lean", TEXT, Pos(0, 8)))
         finally:
             await engine.aclose()
     assert res.status is SearchStatus.PROVED, res.reason
@@ -94,7 +94,7 @@ async def test_a_sketch_that_never_closes_is_cut_at_the_budget(
                                           context_tokens=context_tokens)
         try:
             t0 = time.monotonic()
-            res = await engine.search(declaration_target(proj / "Foo.lean", TEXT, Pos(0, 8)))
+            res = await engine.search(enclosing_declaration(proj / "Foo.lean", TEXT, Pos(0, 8)))
             took = time.monotonic() - t0
         finally:
             await engine.aclose()

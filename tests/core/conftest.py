@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +29,7 @@ from lean_copilot_py.core.types import (
     Verdict,
     offset_to_pos,
 )
+from lean_copilot_py.testing.char_tokenizer import CharTokenizer
 
 STATEMENT = "theorem foo (n : Nat) : n + 0 = n"
 DOC = f"import Mathlib\n\n{STATEMENT} := by\n  sorry\n"
@@ -52,25 +53,6 @@ def make_target(text: str = DOC, path: Path = Path("/tmp/proj/Foo.lean"), kind: 
 
 
 # --- tokenizer / family -------------------------------------------------------------------------------
-
-
-class CharTokenizer:
-    """One token per character: exact, so continuation ids can be asserted."""
-
-    eos_token_ids: Sequence[int] = (0,)
-    exact_ids = True
-
-    def encode(self, text: str) -> list[int]:
-        return [ord(c) for c in text]
-
-    def decode(self, ids: Sequence[int]) -> str:
-        return "".join(chr(i) for i in ids if i)
-
-    def token_id(self, token: str) -> int | None:
-        return None
-
-    def chat_prompt(self, messages: Sequence[dict[str, str]]) -> str:
-        return "".join(f"<{m['role']}>{m['content']}" for m in messages) + "<assistant>"
 
 
 _SKETCH = re.compile(r"<sketch>(.*?)</sketch>\s*$", re.S)
@@ -109,11 +91,13 @@ Reply = list[GenerationChunk] | BaseException
 
 def chunks(text: str, *, stop: str | int | None = "</sketch>", finish: FinishReason = FinishReason.STOP,
            size: int = 16, ids: bool = True) -> list[GenerationChunk]:
-    """A streamed reply; the stop string is included in the text (include_stop_str_in_output)."""
+    """A streamed reply; the stop string is included in the text (include_stop_str_in_output). Token ids are the
+    character tokenizer's, ``size`` to a chunk, so a special tag is never split across chunks."""
     out = []
-    for i in range(0, len(text), size):
-        piece = text[i:i + size]
-        out.append(GenerationChunk(text=piece, token_ids=tuple(ord(c) for c in piece) if ids else ()))
+    tokens = CharTokenizer().encode(text)
+    for i in range(0, len(tokens), size):
+        piece = tokens[i:i + size]
+        out.append(GenerationChunk(text=CharTokenizer().decode(piece), token_ids=tuple(piece) if ids else ()))
     out.append(GenerationChunk(finish_reason=finish, stop_reason=stop))
     return out
 
@@ -229,60 +213,3 @@ def config(tmp_path: Path | None = None, **kw) -> SearchConfig:
 @pytest.fixture
 def target() -> Target:
     return make_target()
-
-
-# --- stand-ins for core.screen / core.pinning until those modules land ----------------------------------
-# They are installed only when the real modules are missing; with the real ones present every test here runs
-# against them.
-
-
-def _install_standins() -> None:
-    import importlib
-    import sys
-    import types as pytypes
-
-    from lean_copilot_py.core.types import Finding
-
-    try:
-        importlib.import_module("lean_copilot_py.core.screen")
-    except ModuleNotFoundError:
-        mod = pytypes.ModuleType("lean_copilot_py.core.screen")
-
-        def screen(text, *, allow_sorry=False, allow_search_tactics=False, allow_native_decide=False):
-            rules = [(r"#eval\b", "#eval is not allowed")]
-            if not allow_sorry:
-                rules += [(r"\bsorry\b", "sorry is not allowed"), (r"\badmit\b", "admit is not allowed")]
-            if not allow_search_tactics:
-                rules += [(r"\b(exact|apply)\?", "search tactics are not allowed")]
-            if not allow_native_decide:
-                rules += [(r"\bnative_decide\b", "native_decide is not allowed")]
-            return [Finding(msg.split()[0], msg, m.start()) for pat, msg in rules for m in re.finditer(pat, text)]
-
-        mod.screen = screen
-        sys.modules[mod.__name__] = mod
-    try:
-        importlib.import_module("lean_copilot_py.core.pinning")
-    except ModuleNotFoundError:
-        mod = pytypes.ModuleType("lean_copilot_py.core.pinning")
-
-        @dataclass(frozen=True)
-        class PinResult:
-            candidate: Candidate | None = None
-            refused: str = ""
-
-        def pin(target, model_code):
-            norm = " ".join(model_code.split())
-            stmt = " ".join(target.statement.split())
-            i = norm.find(stmt + " :=")
-            if i < 0:
-                return PinResult(refused="the statement of the target was changed")
-            raw = model_code[model_code.find(":=", model_code.find(target.statement.split()[1])) + 2:]
-            helpers = "\n".join(ln for ln in model_code[: model_code.find("theorem")].splitlines()
-                                if not ln.startswith("import"))
-            return PinResult(candidate=Candidate(proof=raw.strip(), helpers=helpers.strip()))
-
-        mod.PinResult, mod.pin = PinResult, pin
-        sys.modules[mod.__name__] = mod
-
-
-_install_standins()

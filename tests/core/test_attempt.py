@@ -3,8 +3,10 @@ before any checker sees it, and the helper bounds come from the settings."""
 
 from __future__ import annotations
 
-from lean_copilot_py.core.attempt import AttemptConfig, pin_code, screen_candidate
+from lean_copilot_py.core.attempt import AttemptConfig
 from lean_copilot_py.core.events import SearchStatus
+from lean_copilot_py.core.pinning import pin_code
+from lean_copilot_py.core.screen import screen_candidate
 from lean_copilot_py.core.search import Search
 from lean_copilot_py.core.types import Candidate, Outcome, Verdict
 from lean_copilot_py.settings import SearchSettings

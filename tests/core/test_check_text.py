@@ -106,3 +106,16 @@ def test_the_snippet_keeps_the_checkers_rename_of_an_example() -> None:
     form = check_form(target, own)
     checked = Verdict(Outcome.PROVED, snippet=shadow_for(target, form.sent).snippet)
     assert form.translate(checked).snippet == shadow_for(target, own).snippet
+
+
+def test_in_a_crlf_file_the_snippet_comes_back_with_its_line_endings() -> None:
+    from lean_copilot_py.core.targets import find_targets
+
+    # A one-line declaration: its normal form splices like the original, so the check is shared.
+    (target,) = find_targets(Path("/tmp/proj/Foo.lean"), "theorem foo : True := sorry\r\n")
+    own = Candidate("h", helpers="private theorem h : True := True.intro -- the helper\nprivate theorem g : True := h")
+    form = check_form(target, own)
+    assert not form.identity and "-- the helper" not in form.sent.helpers
+    checked = Verdict(Outcome.PROVED, snippet=shadow_for(target, form.sent).snippet)
+    assert "\r\n" in checked.snippet  # the helpers as the CRLF file will hold them
+    assert form.translate(checked).snippet == shadow_for(target, own).snippet

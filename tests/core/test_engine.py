@@ -9,8 +9,10 @@ from pathlib import Path
 
 from lean_copilot_py.core.cache import ProofCache, cache_key
 from lean_copilot_py.core.events import SearchStatus
+from lean_copilot_py.core.geometry import proof_start
 from lean_copilot_py.core.types import Candidate, Outcome, Pos, TargetKind
-from lean_copilot_py.engine import Engine, proof_start
+from lean_copilot_py.engine.engine import Engine
+from lean_copilot_py.engine.port import SearchOptions
 from lean_copilot_py.settings import Settings
 from tests.fakes.lake_project import make_lake_project
 
@@ -87,7 +89,7 @@ async def test_model_server_down_automation_still_runs(tmp_path):
     checker = FakeChecker(rule=lambda c: failed("omega could not prove the goal"))
     gen = FakeGenerator(lambda req, n: ConnectionRefusedError("Connection refused"))
     e, _ = engine(tmp_path, checker, generator=gen, family=FakeFamily())
-    res = await e.search(target, attempts=2)
+    res = await e.search(target, SearchOptions(attempts=2))
     assert res.model_used is False and "model unavailable" in res.reason
     assert len(checker.calls) == 2  # rfl and omega were still tried
 
@@ -259,3 +261,38 @@ def test_proof_start_after_by():
     t = make_target()
     assert proof_start(t) == Pos(3, 2)  # the first tactic after `by`
     assert proof_start(make_target(kind=TargetKind.SORRY)) == Pos(3, 2)
+
+
+async def test_a_model_that_could_not_be_built_is_built_again_by_a_later_search(tmp_path, monkeypatch):
+    from lean_copilot_py.engine import engine as engine_mod
+    from lean_copilot_py.models import factory
+
+    root = project(tmp_path)
+    target = make_target(path=root / "Foo.lean")
+    builds: list[float] = []
+    server_up = False
+
+    def build(settings: Settings):
+        builds.append(now[0])
+        if not server_up:
+            raise factory.ModelSetupError("the model server can't be reached (connection refused)")
+        return FakeGenerator(lambda req, n: final_reply(thm("good")))
+
+    monkeypatch.setattr(factory, "build_generator", build)
+    now = [100.0]
+    checker = FakeChecker(rule=lambda c: proved() if "good" in c.proof else failed())
+    cfg = Settings.model_validate({**settings(tmp_path, automation=[], cache=False).model_dump(mode="json"),
+                                   "model": {"backend": "openai"}})
+    e = Engine(cfg, checker_factory=lambda root: checker, family=FakeFamily(), clock=lambda: now[0])
+    first = await e.search(target)
+    assert first.status is SearchStatus.FAILED and not first.model_used and "can't be reached" in first.reason
+    server_up = True  # the model server comes up ...
+    now[0] += engine_mod.MODEL_RETRY_S / 2
+    assert not (await e.search(target)).model_used  # ... a search soon after does not try again yet ...
+    now[0] += engine_mod.MODEL_RETRY_S / 2
+    later = await e.search(target)  # ... one after MODEL_RETRY_S does, and uses the model
+    assert later.status is SearchStatus.PROVED and later.model_used
+    assert builds == [100.0, 100.0 + engine_mod.MODEL_RETRY_S]
+    await e.search(target)
+    assert len(builds) == 2  # a model that was built is kept
+    await e.aclose()

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from lean_copilot_py.core.events import SearchStatus
-from lean_copilot_py.core.targets import declaration_target
+from lean_copilot_py.core.targets import enclosing_declaration
 from lean_copilot_py.core.types import Pos
-from lean_copilot_py.engine import Engine
+from lean_copilot_py.engine.engine import Engine
 from lean_copilot_py.settings import Settings
+from lean_copilot_py.testing.lean_script import Diag, Rule, Script, error, fake_lean_command, proved, write_script
 from tests.fakes.lake_project import make_lake_project
-from tests.fakes.lean_script import Diag, Rule, Script, error, fake_lean_command, proved, write_script
 
 TEXT = "theorem foo (n : Nat) : n + 0 = n := by\n  sorry\n"
 
@@ -22,10 +22,10 @@ TEXT = "theorem foo (n : Nat) : n + 0 = n := by\n  sorry\n"
 @pytest.fixture(scope="module")
 def tiny_dir(tmp_path_factory):
     # Only the tokenizer is needed here: skip building the random-weight model (torch is slow to load).
-    from tests.fakes.tiny_model import _build_tokenizer
+    from lean_copilot_py.testing.tiny_tokenizer import build_tiny_tokenizer
 
     path = tmp_path_factory.mktemp("tiny")
-    _build_tokenizer().save_pretrained(path)
+    build_tiny_tokenizer().save_pretrained(path)
     return path
 
 
@@ -49,7 +49,7 @@ async def test_exact_query_round_trip_through_fake_lean(tmp_path, proj):
     script = Script(rules=[proved(r"exact Nat\.add_zero n")], try_this={"exact?": "exact Nat.add_zero n"})
     engine = Engine(make_settings(tmp_path, script, automation=["rfl", "exact?"]))
     try:
-        target = declaration_target(proj / "Foo.lean", TEXT, Pos(0, 8))
+        target = enclosing_declaration(proj / "Foo.lean", TEXT, Pos(0, 8))
         res = await engine.search(target)
         assert res.status is SearchStatus.PROVED, res.reason
         assert res.proof.proof.strip().endswith("exact Nat.add_zero n") and res.model_used is False
@@ -61,7 +61,7 @@ async def test_timeout_feedback_then_proof_with_stepfun_over_http(tmp_path, proj
     from lean_copilot_py.models.families import build_family
     from lean_copilot_py.models.openai_backend import OpenAIGenerator
     from lean_copilot_py.models.tokenizer import load_tokenizer
-    from tests.fakes.fake_openai import FakeOpenAI
+    from lean_copilot_py.testing.fake_openai import FakeOpenAI
 
     slow = "(deterministic) timeout at `whnf`, maximum number of heartbeats (200000) has been reached"
     script = Script(rules=[error("slow_tac", slow), proved("omega")],
@@ -76,7 +76,7 @@ async def test_timeout_feedback_then_proof_with_stepfun_over_http(tmp_path, proj
         gen = OpenAIGenerator(srv.url, "fake-model", tok)
         engine = Engine(make_settings(tmp_path, script, automation=[]), generator=gen, family=build_family("stepfun"))
         try:
-            target = declaration_target(proj / "Foo.lean", TEXT, Pos(0, 8))
+            target = enclosing_declaration(proj / "Foo.lean", TEXT, Pos(0, 8))
             res = await engine.search(target)
         finally:
             await engine.aclose()
@@ -102,7 +102,7 @@ async def test_model_server_down_with_real_backend(tmp_path, proj, tiny_dir):
         "backend": "openai", "endpoint": f"http://127.0.0.1:{port}/v1", "tokenizer": str(tiny_dir)})})
     engine = Engine(settings)
     try:
-        target = declaration_target(proj / "Foo.lean", TEXT, Pos(0, 8))
+        target = enclosing_declaration(proj / "Foo.lean", TEXT, Pos(0, 8))
         res = await engine.search(target)
     finally:
         await engine.aclose()

@@ -15,7 +15,7 @@ from lean_copilot_py.core.attempt import AttemptResult, TurnRecord
 from lean_copilot_py.core.events import SearchResult, SearchStatus
 from lean_copilot_py.core.pruning import Retention, TranscriptPruner, prune
 from lean_copilot_py.core.transcript import Transcript, excerpt, write_transcript
-from lean_copilot_py.engine import Engine
+from lean_copilot_py.engine.engine import Engine
 from lean_copilot_py.settings import Settings
 from tests.fakes.lake_project import make_lake_project
 

@@ -68,7 +68,8 @@ async def test_proof_after_timeout_feedback_continues_from_token_ids(target, tmp
     fb = "\n<REPL>timeout:timed out:</REPL>\n"
     out1 = "Let me check.\n<sketch>\n" + thm("slow_tactic") + "\n</sketch>"
     # continuation = prompt ids + output ids + encode(feedback): the prefix cache can hit every block
-    assert second.prompt_ids == first.prompt_ids + tuple(map(ord, out1)) + tuple(map(ord, fb))
+    tok = gen.tokenizer
+    assert second.prompt_ids == first.prompt_ids + tuple(tok.encode(out1)) + tuple(tok.encode(fb))
     assert second.prompt_text == first.prompt_text + out1 + fb
     turns = json.loads(res.transcript_path.with_suffix(".json").read_text())["attempts"][0]["turns"]
     assert [t["verdict"]["outcome"] for t in turns] == ["timeout", "proved"]

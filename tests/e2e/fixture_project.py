@@ -14,8 +14,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from lean_copilot_py.testing.lean_script import FAKE_LEAN, load_script
 from tests.fakes.lake_project import trust_projects
-from tests.fakes.lean_script import FAKE_LEAN, load_script
 
 E2E_DIR = Path(__file__).resolve().parent
 REPO_ROOT = E2E_DIR.parents[1]

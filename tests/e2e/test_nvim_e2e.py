@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from lean_copilot_py.testing.lean_script import read_log
 from tests.e2e.fixture_project import (
     BROKEN,
     EXPECTED_FILLED_ALL,
@@ -35,7 +36,6 @@ from tests.e2e.fixture_project import (
     make_project,
     server_command,
 )
-from tests.fakes.lean_script import read_log
 
 NVIM_DIR = Path(__file__).resolve().parent / "nvim"
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from lean_copilot_py.testing.lean_script import read_log
 from tests.e2e.code_server import DRIVER_DIR, build_vsix, code_server, missing_tools
 from tests.e2e.fixture_project import (
     BROKEN,
@@ -42,7 +43,6 @@ from tests.e2e.fixture_project import (
     make_project,
     server_command,
 )
-from tests.fakes.lean_script import read_log
 
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "vscode-e2e"
 WHY_NOT = missing_tools()

@@ -2,7 +2,7 @@
 [--fake-mode healthy|load_fail|oom|crash] [--fake-delay S] [--fake-crash-after S] [--fake-state FILE]
 [--fake-pidfile FILE] [--fake-script JSON] [--fake-tokenizer DIR]`.
 
-healthy: serves tests/fakes/fake_openai.py's server after --fake-delay seconds (like loading weights).
+healthy: serves lean_copilot_py/testing/fake_openai.py's server after --fake-delay seconds (like loading weights).
 load_fail / oom: prints a vLLM-like traceback and exits 1 before /health answers.
 crash: serves, then exits 1 after --fake-crash-after seconds, for the first N starts (N = --fake-crash-times,
 counted in --fake-state), healthy afterwards. A child process is forked into the same group to check that
@@ -20,9 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from tests.fakes.fake_openai import FakeOpenAI
+from lean_copilot_py.testing.fake_openai import FakeOpenAI
 
 
 def main() -> None:

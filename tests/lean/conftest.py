@@ -14,8 +14,8 @@ import pytest
 from lean_copilot_py.core.types import Pos, Span, Target, TargetKind, offset_to_pos
 from lean_copilot_py.lean import LeanChecker
 from lean_copilot_py.settings import LeanSettings
+from lean_copilot_py.testing.lean_script import Script, fake_lean_command, write_script
 from tests.fakes.lake_project import make_lake_project
-from tests.fakes.lean_script import Script, fake_lean_command, write_script
 from tests.real_lean import RealLean
 
 

@@ -14,7 +14,7 @@ import pytest
 from lean_copilot_py.core.types import Candidate, Outcome, Pos
 from lean_copilot_py.lean import LeanChecker
 from lean_copilot_py.settings import LeanSettings
-from tests.fakes.lean_script import Rule, Script, proved, read_log, write_script
+from lean_copilot_py.testing.lean_script import Rule, Script, proved, read_log, write_script
 
 from .conftest import make_target
 
@@ -92,7 +92,7 @@ async def test_checks_run_in_parallel_across_slots(make_checker):
     await checker.check(target, Candidate("by\n  simp"))  # start the server, open the slots
     verdicts = await asyncio.gather(*(checker.check(target, Candidate(f"by\n  simp {i}")) for i in range(4)))
     assert all(v.outcome is Outcome.PROVED for v in verdicts)
-    (pool,) = checker._pools.values()
+    (pool,) = checker.slots.pools.values()
     assert pool.peak_held == 4  # the four checks held four slots at the same time
 
 
@@ -159,7 +159,7 @@ async def test_a_timed_out_worker_is_replaced_and_rewarmed_at_once(make_checker,
     assert v.outcome is Outcome.TIMEOUT
     # Closed and reopened on the file's prefix before any next check asks: its imports load meanwhile.
     await wait_until(lambda: opens_and_closes(log_path) == (2, 1), "the worker replaced")
-    assert texts_sent(log_path)[-1] == target.prefix and checker.workers_replaced == 1
+    assert texts_sent(log_path)[-1] == target.prefix and checker.slots.workers_replaced == 1
     assert (await checker.check(target, Candidate("by\n  simp"))).proved
     assert opens_and_closes(log_path) == (2, 1)
 
@@ -202,7 +202,7 @@ async def test_an_urgent_check_gets_an_extra_worker_behind_a_slow_one(make_check
 
     checker = await make_checker(Script(rules=[Rule(pattern=r"loop_forever", hang=True), proved(r"simp")]),
                                  slots=1, max_workers=2)
-    checker.long_running_s = 0.2
+    checker.slots.long_running_s = 0.2
     target = make_target(TEXT, "t")
     slow = asyncio.create_task(checker.check(target, Candidate("by\n  loop_forever"), timeout=30.0))
     await wait_until(lambda: any("loop_forever" in t for t in texts_sent(log_path)), "the slow check sent")

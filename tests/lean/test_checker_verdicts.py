@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from lean_copilot_py.core.types import Candidate, Outcome, Pos, Severity, TargetKind
-from tests.fakes.lean_script import Diag, Rule, Script, error, proved, read_log, unsolved
+from lean_copilot_py.testing.lean_script import Diag, Rule, Script, error, proved, read_log, unsolved
 
 from .conftest import make_target
 

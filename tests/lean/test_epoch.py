@@ -12,7 +12,7 @@ from lean_copilot_py.core.types import Candidate
 from lean_copilot_py.lean import LeanChecker
 from lean_copilot_py.lean.epoch import SourceStamp, fingerprint
 from lean_copilot_py.settings import LeanSettings
-from tests.fakes.lean_script import Rule, Script, proved
+from lean_copilot_py.testing.lean_script import Rule, Script, proved
 
 from .conftest import make_target
 
@@ -66,7 +66,7 @@ async def test_an_edited_project_file_changes_the_generation(tmp_path: Path) -> 
 
 async def test_rebuilt_imports_change_the_epoch_once(tmp_path: Path) -> None:
     checker = LeanChecker(tmp_path, LeanSettings())
-    pool = checker._pool_for(TEXT)
+    pool = checker.slots.pool_for(TEXT)
     slot = pool._new_slot(extra=False)
     slot.doc = SimpleNamespace(stale_imports=False)
     epoch = checker.environment_epoch

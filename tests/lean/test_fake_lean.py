@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.lean_script import Diag, Rule, Script, fake_lean_command, proved, write_script
+from lean_copilot_py.testing.lean_script import Diag, Rule, Script, fake_lean_command, proved, write_script
 
 from .wire import Wire, is_response, session
 

@@ -1,5 +1,5 @@
-"""The fake Lean server says what Lean says: the same scenarios run on tests/fakes/fake_lean.py and on the real
-Lean 4.35 (`lean --server`, prelude files), and what each sent is reduced to its shape (methods, fields, key
+"""The fake Lean server says what Lean says: the same scenarios run on lean_copilot_py/testing/fake_lean.py and on
+the real Lean 4.35 (`lean --server`, prelude files), and what each sent is reduced to its shape (methods, fields, key
 sets, ordering facts, error codes and texts) and compared. Where the fake stays (tactic proofs, "Try this",
 Mathlib-sized delays), this is what keeps it from drifting away from the real wire again.
 
@@ -19,7 +19,7 @@ from typing import Any
 import psutil
 import pytest
 
-from tests.fakes.lean_script import Diag, Rule, Script, fake_lean_command, write_script
+from lean_copilot_py.testing.lean_script import Diag, Rule, Script, fake_lean_command, write_script
 from tests.real_lean import RealLean, make_prelude_project, prelude_file, slow_statement
 
 from .wire import Message, Wire, is_response, session

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from lean_copilot_py.batch.command import Wiring, document_checker, run_prove
+from lean_copilot_py.batch.command import run_prove
 from lean_copilot_py.cli import _build_parser
-from lean_copilot_py.core.attempt import screen_candidate
 from lean_copilot_py.core.events import SearchStatus
+from lean_copilot_py.core.screen import screen_candidate
 from lean_copilot_py.core.targets import find_targets
 from lean_copilot_py.core.types import Candidate, Outcome, Target
-from lean_copilot_py.engine import Engine
+from lean_copilot_py.engine.engine import Engine
 from lean_copilot_py.lean import LeanChecker
 from lean_copilot_py.settings import LeanSettings, Settings
 from tests.core.conftest import FakeFamily, FakeGenerator, final_reply
@@ -177,8 +177,7 @@ async def test_engine_search_proves_with_an_honest_helper_made_private(real_lean
 def _prove_write(real_lean: RealLean, project: Path, tmp_path: Path, answer: str, file: Path, line: int) -> int:
     engine, _ = _engine(real_lean, tmp_path, answer)
     args = _build_parser().parse_args(["prove", str(file), "--line", str(line), "--write"])
-    wiring = Wiring(engine, find_targets, document_checker(engine.settings, engine))
-    return run_prove(args, io.StringIO(), io.StringIO(), wiring)
+    return run_prove(args, io.StringIO(), io.StringIO(), engine)
 
 
 def test_prove_write_leaves_the_file_untouched_by_an_evil_instance(real_lean, prelude_project, tmp_path,

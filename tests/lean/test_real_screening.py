@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from lean_copilot_py.core.attempt import screen_candidate
 from lean_copilot_py.core.events import SearchStatus
 from lean_copilot_py.core.protocols import CheckPriority
+from lean_copilot_py.core.screen import screen_candidate
 from lean_copilot_py.core.targets import find_targets
 from lean_copilot_py.core.types import Candidate, Pos, Target, Verdict
-from lean_copilot_py.engine import Engine
+from lean_copilot_py.engine.engine import Engine
 from lean_copilot_py.lean import LeanChecker
 from lean_copilot_py.lean.shadow import shadow_for
 from lean_copilot_py.settings import Settings

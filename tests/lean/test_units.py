@@ -197,11 +197,11 @@ async def test_a_slot_whose_imports_were_rebuilt_is_reopened_even_for_the_same_t
 
     checker = LeanChecker(tmp_path, LeanSettings())
     slot = Slot("S_0.lean")
-    await checker._load(Client(), slot, "text")
-    await checker._load(Client(), slot, "text")
+    await checker.slots._load(Client(), slot, "text")
+    await checker.slots._load(Client(), slot, "text")
     assert calls == [("open", "S_0.lean"), ("open", "S_0.lean")]  # same text, imports fine: just reused
     slot.doc.stale_imports = True  # what leanclient records on $/lean/staleDependency
     calls.clear()
-    await checker._load(Client(), slot, "text")
+    await checker.slots._load(Client(), slot, "text")
     assert calls == [("close", "S_0.lean"), ("open", "S_0.lean")]
     assert not slot.imports_changed

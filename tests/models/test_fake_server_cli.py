@@ -6,7 +6,7 @@ import sys
 import urllib.request
 from pathlib import Path
 
-FAKE = Path(__file__).resolve().parents[1] / "fakes" / "fake_openai.py"
+FAKE = Path(__file__).resolve().parents[2] / "lean_copilot_py" / "testing" / "fake_openai.py"
 
 
 def test_fake_server_as_subprocess(tmp_path):

@@ -75,7 +75,7 @@ def test_stepfun_sampling(tiny_tokenizer):
 
 
 def test_stepfun_sampling_falls_back_to_stop_string():
-    from tests.fakes.fake_openai import CharTokenizer
+    from lean_copilot_py.testing.char_tokenizer import CharTokenizer
 
     class NoSketch:
         eos_token_ids = (7,)
@@ -85,7 +85,9 @@ def test_stepfun_sampling_falls_back_to_stop_string():
 
     s = build_family("stepfun").sampling(NoSketch())  # type: ignore[arg-type]
     assert s.stop == ("</sketch>",) and s.stop_token_ids == (7,)
-    assert CharTokenizer  # the fake server's tokenizer also works without a sketch token id
+    # ... while a vocabulary with the tag as one token stops on its id (the character tokenizer's is 4)
+    s = build_family("stepfun").sampling(CharTokenizer())
+    assert s.stop == () and s.stop_token_ids == (0, 4)
 
 
 STEPFUN = build_family("stepfun")

@@ -5,10 +5,9 @@ import contextlib
 import socket
 
 from lean_copilot_py.core.types import FinishReason, GenerationRequest, Outcome, Sampling, Verdict
-from lean_copilot_py.models.continuation import next_request
 from lean_copilot_py.models.families import build_family
 from lean_copilot_py.models.openai_backend import OpenAIGenerator
-from tests.fakes.fake_openai import FakeOpenAI
+from lean_copilot_py.testing.fake_openai import FakeOpenAI
 
 SKETCH_TURN = "I will try simp.\n<sketch>\ntheorem foo : 1 + 1 = 2 := by\n  simp\n</sketch> and more text"
 FINAL_TURN = "It worked.\n```lean4\ntheorem foo : 1 + 1 = 2 := by\n  simp\n```"
@@ -45,7 +44,9 @@ async def test_stream_stops_at_sketch_token_and_continues_with_ids(tiny_model_di
 
         feedback = build_family("stepfun").render_feedback(Verdict(Outcome.PROVED), 0.1, 0)
         assert feedback == "\n<REPL>\n{}\n</REPL>"
-        req2 = next_request(req, text, ids, feedback, tok)
+        # The continuation as the attempt loop builds it: the same ids, then the feedback's.
+        req2 = GenerationRequest(req.prompt_text + text + feedback, (*req.prompt_ids, *ids, *tok.encode(feedback)),
+                                 req.sampling)
         text2, _, chunks2 = await collect(gen, req2)
         assert "```lean4" in text2 and chunks2[-1].stop_reason is None  # ended at EOS
         rec0, rec1 = srv.requests

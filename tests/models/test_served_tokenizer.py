@@ -1,9 +1,9 @@
 """A remote endpoint with no local copy of the model: the server's own tokenizer (vLLM's /tokenize, /detokenize)
 keeps continuations token-exact; a server without them gets text prompts and text continuations; doctor says which.
 
-The fake server's /tokenize is backed by the tiny model's real tokenizer (tests/fakes/fake_tokenize.py, shaped as
-vLLM 0.24's vllm/entrypoints/serve/tokenize/protocol.py), so the ids asserted here are real ids of that vocabulary,
-compared with the same tokenizer loaded locally."""
+The fake server's /tokenize is backed by the tiny model's real tokenizer (lean_copilot_py/testing/fake_tokenize.py,
+shaped as vLLM 0.24's vllm/entrypoints/serve/tokenize/protocol.py), so the ids asserted here are real ids of that
+vocabulary, compared with the same tokenizer loaded locally."""
 
 from __future__ import annotations
 
@@ -14,16 +14,16 @@ from pathlib import Path
 import pytest
 
 from lean_copilot_py.core.events import SearchStatus
-from lean_copilot_py.core.targets import declaration_target
+from lean_copilot_py.core.targets import enclosing_declaration
 from lean_copilot_py.core.types import Pos
 from lean_copilot_py.doctor import tokenizer_check
-from lean_copilot_py.engine import Engine
+from lean_copilot_py.engine.engine import Engine
 from lean_copilot_py.models.factory import ModelSetupError, build_tokenizer
 from lean_copilot_py.models.fast_tokenizer import FastTokenizer
 from lean_copilot_py.models.served_tokenizer import ServedTokenizer, probe_server_tokenizer, server_root
 from lean_copilot_py.models.text_prompts import TextPromptTokenizer
 from lean_copilot_py.settings import Settings
-from tests.fakes.fake_openai import FakeOpenAI
+from lean_copilot_py.testing.fake_openai import FakeOpenAI
 from tests.real_lean import RealLean, make_prelude_project, prelude_file
 
 STMT = "theorem add_zero_twice (a : N) : Eq (N.add (N.add a N.z) N.z) a"
@@ -39,10 +39,12 @@ SERVED = "fake-org/prover-7b"
 
 @pytest.fixture(scope="module")
 def tiny_tok_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from tests.fakes.tiny_model import _build_tokenizer  # the tokenizer alone: no torch model needed
+    from lean_copilot_py.testing.tiny_tokenizer import (
+        build_tiny_tokenizer,  # the tokenizer alone: no torch model needed
+    )
 
     path = tmp_path_factory.mktemp("tiny-tok")
-    _build_tokenizer().save_pretrained(path)
+    build_tiny_tokenizer().save_pretrained(path)
     return path
 
 
@@ -76,7 +78,7 @@ async def prove_it(tmp_path: Path, settings: Settings):
     engine = Engine(settings)
     try:
         line = TEXT.count("\n", 0, TEXT.index(STMT))
-        return await engine.search(declaration_target(proj / "Demo.lean", TEXT, Pos(line, 8)))
+        return await engine.search(enclosing_declaration(proj / "Demo.lean", TEXT, Pos(line, 8)))
     finally:
         await engine.aclose()
 
@@ -184,6 +186,35 @@ async def test_unreachable_server_and_no_local_copy_is_one_clear_error(tmp_path:
     assert "cannot load the tokenizer" in str(err.value) and "can't be reached" in str(err.value)
 
 
+async def test_a_model_server_that_comes_up_later_is_used_by_a_later_search(tmp_path: Path, tiny_tok_dir: Path,
+                                                                             real_lean: RealLean) -> None:
+    import socket
+
+    from lean_copilot_py.engine.engine import MODEL_RETRY_S
+
+    with socket.socket() as s:  # a port nobody listens on yet
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proj = make_prelude_project(tmp_path / "proj", {"Demo.lean": TEXT})
+    target = enclosing_declaration(proj / "Demo.lean", TEXT, Pos(TEXT.count("\n", 0, TEXT.index(STMT)), 8))
+    now = [0.0]
+    settings = model_settings(tmp_path, f"http://127.0.0.1:{port}/v1", real_lean)
+    engine = Engine(settings.model_copy(update={"search": settings.search.model_copy(update={"cache": False})}),
+                    clock=lambda: now[0])
+    srv = FakeOpenAI({"turn_marker": "<REPL>\n", "scripts": [TURNS]}, tokenizer_dir=tiny_tok_dir, model=SERVED)
+    try:
+        down = await engine.search(target)  # no tokenizer here, and the server's can't be reached
+        assert not down.model_used and "model unavailable" in down.reason and "can't be reached" in down.reason
+        await srv.start(port)
+        now[0] += MODEL_RETRY_S
+        up = await engine.search(target)
+    finally:
+        await engine.aclose()
+        await srv.stop()
+    assert up.status is SearchStatus.PROVED and up.model_used, up.reason
+    assert up.proof is not None and up.proof.proof.strip() == "Eq.refl" and srv.requests
+
+
 async def test_doctor_says_where_the_tokenizer_comes_from(tmp_path: Path, tiny_tok_dir: Path) -> None:
     async with FakeOpenAI([], tokenizer_dir=tiny_tok_dir, model=SERVED) as srv:
         served = await asyncio.to_thread(tokenizer_check, model_settings(tmp_path, srv.url))
@@ -199,7 +230,7 @@ async def test_doctor_says_where_the_tokenizer_comes_from(tmp_path: Path, tiny_t
 
 async def test_a_served_model_without_chat_template_gets_the_familys_own(tmp_path: Path,
                                                                        caplog: pytest.LogCaptureFixture) -> None:
-    from tests.fakes.fake_openai import CharTokenizer
+    from lean_copilot_py.testing.char_tokenizer import CharTokenizer
 
     caplog.set_level(logging.WARNING, logger="lean_copilot_py.models.served_tokenizer")
     async with FakeOpenAI([], model=SERVED) as srv:  # its character tokenizer has no chat template: vLLM says 400

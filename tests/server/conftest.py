@@ -17,6 +17,7 @@ import pytest_asyncio
 from lsprotocol import types as lsp
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
+from lean_copilot_py.core import outline as outline_mod
 from tests.fakes.lake_project import make_lake_project
 
 HERE = Path(__file__).resolve().parent
@@ -203,3 +204,19 @@ def lean_file(tmp_path: Path) -> Callable[[str], str]:
         return path.as_uri()
 
     return write
+
+
+@pytest.fixture
+def builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts outline builds (the lexing and parsing of a whole text)."""
+    seen: list[int] = []
+    real = outline_mod._build
+
+    def counting(text: str) -> Any:
+        seen.append(len(text))
+        return real(text)
+
+    monkeypatch.setattr(outline_mod, "_build", counting)
+    outline_mod._outline_cached.cache_clear()
+    outline_mod._outline_large.cache_clear()
+    return seen

@@ -9,7 +9,6 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import pytest
 from lsprotocol import types as lsp
 
 from lean_copilot_py.core import outline as outline_mod
@@ -21,22 +20,6 @@ URI = "file:///proj/Big.lean"
 
 def _theorems(n: int) -> str:
     return "".join(f"theorem t_{i} (a : N) : Eq a a := by\n  sorry\n\n" for i in range(n))
-
-
-@pytest.fixture
-def builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Counts outline builds (the lexing and parsing of a whole text)."""
-    seen: list[int] = []
-    real = outline_mod._build
-
-    def counting(text: str) -> Any:
-        seen.append(len(text))
-        return real(text)
-
-    monkeypatch.setattr(outline_mod, "_build", counting)
-    outline_mod._outline_cached.cache_clear()
-    outline_mod._outline_large.cache_clear()
-    return seen
 
 
 Titles = Callable[[int, int], Awaitable[list[str]]]

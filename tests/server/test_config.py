@@ -1,4 +1,4 @@
-"""Settings through the server (server/config.py): what an untrusted project's .lean-copilot.toml cannot do
+"""Settings through the server (server/options.py): what an untrusted project's .lean-copilot.toml cannot do
 when `lean-copilot serve` runs with the real Engine, what the editor's workspace trust covers, and how many
 messages a flood of settings problems gives."""
 
@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from lsprotocol import types as lsp
 
-from lean_copilot_py.server.config import MAX_PROBLEM_LOG_LINES, MAX_PROBLEM_POPUPS, ProblemReport, build_settings
+from lean_copilot_py.server.options import MAX_PROBLEM_LOG_LINES, MAX_PROBLEM_POPUPS, ProblemReport, build_settings
 from lean_copilot_py.settings import SettingsProblem
+from lean_copilot_py.testing.lean_script import Rule, Script, fake_lean_command, proved, write_script
 from tests.fakes.lake_project import make_lake_project
-from tests.fakes.lean_script import Rule, Script, fake_lean_command, proved, write_script
 
 from .conftest import Editor, Start
 
@@ -129,7 +129,7 @@ async def test_fifty_thousand_unknown_keys_give_a_few_messages(start: Start, tmp
 def test_problem_report_bounds_the_log(caplog: pytest.LogCaptureFixture) -> None:
     report = ProblemReport()
     problems = [SettingsProblem("f", f"search.k{i}", "unknown key (ignored)") for i in range(50_000)]
-    with caplog.at_level(logging.WARNING, logger="lean_copilot_py.server.config"):
+    with caplog.at_level(logging.WARNING, logger="lean_copilot_py.server.options"):
         popups = report.new_messages(problems)
     assert len(popups) == MAX_PROBLEM_POPUPS + 1
     assert len(caplog.records) == MAX_PROBLEM_LOG_LINES + 1

@@ -10,7 +10,8 @@ import pytest
 
 from lean_copilot_py.core.events import GaveUp, SearchResult, SearchStatus
 from lean_copilot_py.core.types import Pos
-from lean_copilot_py.server.engine_thread import ThreadedEngine
+from lean_copilot_py.engine.port import SearchOptions
+from lean_copilot_py.engine.threaded import ThreadedEngine
 
 
 class SlowEngine:
@@ -19,10 +20,10 @@ class SlowEngine:
         self.cancelled = threading.Event()
         self.closed = False
 
-    async def search(self, target, *, on_event=None, use_model=True, deadline_s=None, attempts=None):
+    async def search(self, target, options=None):
         self.threads.add(threading.current_thread().name)
-        if on_event:
-            on_event(GaveUp("s1", "first event"))
+        if options and options.on_event:
+            options.on_event(GaveUp("s1", "first event"))
         try:
             await asyncio.sleep(target)
         except asyncio.CancelledError:
@@ -43,7 +44,8 @@ async def test_calls_run_on_the_engine_thread_and_events_come_back_to_the_caller
     seen: list[tuple[str, str]] = []
     caller = threading.current_thread().name
 
-    result = await engine.search(0.01, on_event=lambda e: seen.append((e.summary(), threading.current_thread().name)))
+    result = await engine.search(0.01, SearchOptions(on_event=lambda e: seen.append((e.summary(),
+                                                                                   threading.current_thread().name))))
     await asyncio.sleep(0.05)  # the relayed event is scheduled on this loop
     assert result.status is SearchStatus.FAILED and result.reason == "slept"
     assert inner.threads == {"lean-copilot-engine"}

@@ -1,4 +1,4 @@
-"""`lean-copilot serve` with the real Engine, over the scripted fake Lean server (tests/fakes/fake_lean.py).
+"""`lean-copilot serve` with the real Engine, over the scripted fake Lean server (lean_copilot_py/testing/fake_lean.py).
 
 The model side points at a closed port with an unloadable tokenizer (HF offline): the model server is
 "down", so only the automation portfolio runs — which is also what these tests check the user is told.
@@ -13,7 +13,7 @@ from typing import Any
 
 from lsprotocol import types as lsp
 
-from tests.fakes.lean_script import Rule, Script, fake_lean_command, proved, write_script
+from lean_copilot_py.testing.lean_script import Rule, Script, fake_lean_command, proved, write_script
 
 from .conftest import Start
 

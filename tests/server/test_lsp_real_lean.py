@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from lsprotocol import types as lsp
 
-from tests.fakes.fake_openai import FakeOpenAI
+from lean_copilot_py.testing.fake_openai import FakeOpenAI
 from tests.real_lean import RealLean, prelude_file
 
 from .conftest import CLIENTS, Start
@@ -29,10 +29,10 @@ TEXT = prelude_file("def 𝔸𝔹 : N := N.z", f"{HEADER} sorry")
 
 @pytest.fixture(scope="module")
 def tiny_tokenizer(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from tests.fakes.tiny_model import _build_tokenizer
+    from lean_copilot_py.testing.tiny_tokenizer import build_tiny_tokenizer
 
     path = tmp_path_factory.mktemp("tiny-tokenizer")
-    _build_tokenizer().save_pretrained(path)
+    build_tiny_tokenizer().save_pretrained(path)
     return path
 
 

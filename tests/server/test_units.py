@@ -11,13 +11,14 @@ from typing import Any
 import pytest
 from lsprotocol import types as lsp
 
-from lean_copilot_py.core.targets import find_targets
+from lean_copilot_py.core.geometry import relocate
+from lean_copilot_py.core.targets import declaration_to_prove, find_targets
 from lean_copilot_py.core.types import Pos
-from lean_copilot_py.server.config import EngineHolder, editor_options
+from lean_copilot_py.engine.holder import EngineHolder
 from lean_copilot_py.server.documents import DocumentStore, apply_change
+from lean_copilot_py.server.options import editor_options
 from lean_copilot_py.server.positions import cp_to_utf16, to_core, to_lsp, utf16_to_cp
 from lean_copilot_py.server.searches import SearchRegistry, result
-from lean_copilot_py.server.targeting import declaration_target, relocate
 from lean_copilot_py.settings import Settings
 
 
@@ -149,7 +150,7 @@ TEXT = "theorem foo (n : Nat) : n + 0 = n := by\n  intro\n  exact rfl\n\ntheorem
 
 def test_relocate_after_an_edit_above() -> None:
     path = Path("/p/Demo.lean")
-    target = declaration_target(path, TEXT, Pos(4, 3))
+    target = declaration_to_prove(path, TEXT, Pos(4, 3))
     assert target is not None and target.decl_name == "bar"
     new_text = "-- 😀 added\n" + TEXT
     moved = relocate(target, new_text, version=7)
@@ -162,7 +163,7 @@ def test_relocate_a_target_core_targets_does_not_list() -> None:
     # `foo` has an empty proof and no sorry: find_targets does not list it, relocation still works.
     text = "theorem foo (n : Nat) : n + 0 = n := by\n"
     path = Path("/p/Demo.lean")
-    target = declaration_target(path, text, Pos(0, 3))
+    target = declaration_to_prove(path, text, Pos(0, 3))
     assert target is not None and not find_targets(path, text)
     moved = relocate(target, "\n\n" + text)
     assert moved is not None and moved.proof_span == target.proof_span.shifted(2)

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from lean_copilot_py.core.attempt import candidate_text, screen_candidate
 from lean_copilot_py.core.lexer import Kind, tokenize
+from lean_copilot_py.core.screen import candidate_text, screen_candidate
 from lean_copilot_py.core.targets import find_targets
 from lean_copilot_py.core.types import Candidate
 from lean_copilot_py.lean.shadow import shadow_for

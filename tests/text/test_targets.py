@@ -10,7 +10,7 @@ import pytest
 
 from lean_copilot_py.core.targets import (
     cursor_target,
-    declaration_target,
+    enclosing_declaration,
     find_targets,
     in_tactic_position,
     target_at,
@@ -95,7 +95,7 @@ def test_target_at_declaration_cases() -> None:
     missing = target_at(P, SRC, Pos(lines.index("theorem missing (n : Nat) : n = n := by"), 3))
     assert missing is not None and span_text(missing) == " by"
     assert target_at(P, SRC, Pos(0, 3)) is None  # the import line
-    done = declaration_target(P, SRC, Pos(lines.index("theorem done (n : Nat) : n = n := rfl"), 3))
+    done = enclosing_declaration(P, SRC, Pos(lines.index("theorem done (n : Nat) : n = n := rfl"), 3))
     assert done is not None and span_text(done) == " rfl"
 
 

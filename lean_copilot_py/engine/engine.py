@@ -1,43 +1,52 @@
-"""The composition root: settings in, checkers and a model out, searches run. Used by the CLI and the
-language server. The only module that wires lean/ and models/ to the core (and imports them lazily, so a
-missing optional dependency costs only the feature that needs it)."""
+"""The composition root: settings in, checkers and a model out, searches run; the EnginePort that batch mode
+uses in process and the language server on a loop of its own (threaded.py). The only module that wires lean/
+and models/ to the core (and imports them lazily, so a missing optional dependency costs only the feature
+that needs it)."""
 
 from __future__ import annotations
 
 import asyncio
 import inspect
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Literal
 
-from .core.attempt import AttemptConfig, checked, screen_candidate
-from .core.automation import AutomationResult, next_tactic_ok, run_automation
-from .core.cache import ProofCache, cache_key
-from .core.events import EventSink, SearchResult, SearchStats, SearchStatus
-from .core.protocols import Checker, CheckPriority, Generator, PromptFamily
-from .core.pruning import Retention, TranscriptPruner
-from .core.search import Search, SearchConfig, audit_failure
-from .core.sharing import SharedChecks
-from .core.transcript import Transcript, write_transcript
-from .core.types import Candidate, Outcome, Pos, Target, TargetKind, Verdict, offset_to_pos, pos_to_offset
-from .project import discover, find_lake_root
-from .settings import Settings
+from ..core.attempt import AttemptConfig
+from ..core.automation import AutomationResult, next_tactic_ok, run_automation
+from ..core.cache import ProofCache, cache_key
+from ..core.events import SearchResult, SearchStats, SearchStatus
+from ..core.geometry import proof_start
+from ..core.protocols import Checker, CheckPriority, Generator, PromptFamily
+from ..core.pruning import Retention, TranscriptPruner
+from ..core.search import Search, SearchConfig
+from ..core.sharing import SharedChecks
+from ..core.targets import cursor_target
+from ..core.transcript import Transcript, write_transcript
+from ..core.types import Candidate, Pos, Target, TargetKind, Verdict
+from ..core.verification import final_verification
+from ..project import discover, find_lake_root
+from ..settings import Settings
+from .port import SearchOptions
 
 log = logging.getLogger(__name__)
 CheckerFactory = Callable[[Path], Checker]
+# A model that could not be built (its server down at the first search, a tokenizer it could not reach) is tried
+# again by a search this long after: the session does not stay automation-only until a restart.
+MODEL_RETRY_S = 30.0
 
 
 def _default_checker_factory(settings: Settings) -> CheckerFactory:
     """A local `lake serve` per Lake root, or a Kimina Lean Server when `kimina.enabled`."""
     if settings.kimina.enabled:
-        from .lean.kimina import kimina_checker_factory
+        from ..lean.kimina import kimina_checker_factory
 
         return kimina_checker_factory(settings)
 
     def build(root: Path) -> Checker:
-        from .lean.checker import LeanChecker
+        from ..lean.checker import LeanChecker
 
         return LeanChecker(root, settings.lean)
 
@@ -48,22 +57,6 @@ def _root_of(path: Path) -> Path:
     return find_lake_root(path) or path.expanduser().resolve().parent
 
 
-def proof_start(target: Target) -> Pos:
-    """Where the goal of a target is read: after `by` (at the first tactic) when the proof is a tactic
-    block, else the start of the replaced span."""
-    text = target.text
-    start = pos_to_offset(text, target.proof_span.start)
-    end = pos_to_offset(text, target.proof_span.end)
-    body = text[start:end]
-    stripped = body.lstrip()
-    if target.kind is TargetKind.DECLARATION and stripped.startswith("by") and stripped[2:3] in ("", " ", "\n"):
-        off = start + (len(body) - len(stripped)) + 2
-        rest = text[off:end]
-        off += len(rest) - len(rest.lstrip())  # the first tactic, if any
-        return offset_to_pos(text, off)
-    return target.proof_span.start
-
-
 class Engine:
     def __init__(
         self,
@@ -72,6 +65,7 @@ class Engine:
         checker_factory: CheckerFactory | None = None,
         generator: Generator | Literal["auto"] | None = "auto",
         family: PromptFamily | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
         self._factory = checker_factory or _default_checker_factory(settings)
@@ -82,6 +76,8 @@ class Engine:
         self._no_model_reason = "" if generator is not None else "no model given"
         self._family = family
         self._model_lock = asyncio.Lock()
+        self._clock = clock
+        self._retry_at: float | None = None  # when a failed model build may be tried again
         self.cache = ProofCache(settings.cache_dir if settings.search.cache else None)
         self._background: set[asyncio.Future[object]] = set()
         self._closed = False
@@ -104,27 +100,33 @@ class Engine:
             return checker
 
     async def model(self) -> tuple[Generator | None, PromptFamily | None, str]:
-        """The generator and family, built once on first use; (None, None, why) when there is no model."""
+        """The generator and family, built on first use (and again ``MODEL_RETRY_S`` after a build that failed);
+        (None, None, why) when there is no model."""
         async with self._model_lock:
-            if not self._generator_built:
+            retry = self._retry_at is not None and self._clock() >= self._retry_at
+            if not self._generator_built or retry:
                 self._generator_built = True
-                self._generator, self._no_model_reason = await self._build_generator()
+                self._generator, self._no_model_reason, failed = await self._build_generator()
+                self._retry_at = self._clock() + MODEL_RETRY_S if failed else None
+                if failed:
+                    log.warning("%s; trying again in %g s", self._no_model_reason, MODEL_RETRY_S)
             if self._generator is not None and self._family is None:
                 try:
-                    from .models.families import build_family
+                    from ..models.families import build_family
 
                     self._family = build_family(self.settings.model.family)
                 except (ImportError, ValueError) as exc:
                     return None, None, f"prompt family unavailable: {exc}"
             return self._generator, self._family, self._no_model_reason
 
-    async def _build_generator(self) -> tuple[Generator | None, str]:
+    async def _build_generator(self) -> tuple[Generator | None, str, bool]:
+        """The generator or why there is none, and whether building it failed (worth trying again later)."""
         if self.settings.model.backend == "none":
-            return None, "no model configured (model.backend = \"none\")"
+            return None, "no model configured (model.backend = \"none\")", False
         try:
-            from .models.factory import build_generator
+            from ..models.factory import build_generator
         except ImportError as exc:
-            return None, f"model backends unavailable: {exc}"
+            return None, f"model backends unavailable: {exc}", False
         try:
             if inspect.iscoroutinefunction(build_generator):
                 gen = await build_generator(self.settings)
@@ -133,8 +135,8 @@ class Engine:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # an unreachable or misconfigured model must not stop the automation
-            return None, f"model unavailable: {type(exc).__name__}: {exc}"
-        return gen, "" if gen is not None else "no model configured"
+            return None, f"model unavailable: {type(exc).__name__}: {exc}", True
+        return gen, "" if gen is not None else "no model configured", False
 
     # -- operations -------------------------------------------------------------------------------------
 
@@ -148,17 +150,21 @@ class Engine:
             log.warning("goals_at failed: %s", exc)
             return None
 
+    async def check_document(self, path: Path, text: str) -> Verdict:
+        """The whole file through the checker of its project (batch mode checks an edited file before saving
+        it): no second Lean server is started."""
+        checker = await self.checker_for(path)
+        return await checker.check_document(path, text)
+
     async def verify(self, target: Target, candidate: Candidate) -> Verdict:
         """Strict screen + check + axiom audit. PROVED only when Lean proved it with allowed axioms."""
-        refused = screen_candidate(candidate, strict=True, allow_native_decide=self.settings.lean.allow_native_decide)
-        if refused is not None:
-            return refused
         checker = await self.checker_for(target.path)
-        timeout = self.settings.lean.check_timeout_s
-        urgent = CheckPriority(final=True, owner="verify")  # a proof to re-verify is one check from done
-        verdict = await checked(lambda c: checker.check(target, c, timeout=timeout, priority=urgent), candidate)
-        why = audit_failure(verdict, tuple(self.settings.lean.allowed_axioms)) if verdict.proved else ""
-        return replace(verdict, outcome=Outcome.FAILED, reason=why) if why else verdict
+        lean = self.settings.lean
+        return await final_verification(
+            lambda c, p=None: checker.check(target, c, timeout=lean.check_timeout_s, priority=p), candidate,
+            allowed_axioms=tuple(lean.allowed_axioms), allow_native_decide=lean.allow_native_decide,
+            priority=CheckPriority(final=True, owner="verify"),  # a proof to re-verify is one check from done
+        )
 
     async def _with_goal(self, target: Target) -> Target:
         if target.goal is not None:
@@ -166,20 +172,13 @@ class Engine:
         goals = await self.goals_at(target.path, target.text, proof_start(target))
         return replace(target, goal="\n\n".join(goals)) if goals else target
 
-    async def search(
-        self,
-        target: Target,
-        *,
-        on_event: EventSink | None = None,
-        use_model: bool = True,
-        deadline_s: float | None = None,
-        attempts: int | None = None,
-    ) -> SearchResult:
+    async def search(self, target: Target, options: SearchOptions | None = None) -> SearchResult:
+        options = options or SearchOptions()
         # The model side (tokenizer, maybe a vLLM start) builds while Lean reads the goal. A whole declaration's
         # prompt needs no goal, so its search does not wait for the read either — on a cold server that is the
         # start and the imports, seconds with Mathlib, the model's first turn is written meanwhile; the goal, which
         # keys the cache and the transcript, is looked up in the cache when it lands (a hit cancels the search).
-        model = asyncio.ensure_future(self.model()) if use_model else None
+        model = asyncio.ensure_future(self.model()) if options.use_model else None
         early = target.kind is TargetKind.DECLARATION and target.goal is None
         goal = asyncio.ensure_future(self._with_goal(target)) if early else None
         try:
@@ -203,8 +202,9 @@ class Engine:
             # A cache hit or a cancellation: the build finishes in the background for the next search.
             self._in_background(model)
         checker = await self.checker_for(target.path)
-        cfg = SearchConfig.from_settings(self.settings, attempts=attempts, deadline_s=deadline_s)
-        search = Search(target, checker, cfg, generator=gen, family=fam, on_event=on_event, no_model_reason=reason)
+        cfg = SearchConfig.from_settings(self.settings, attempts=options.attempts, deadline_s=options.deadline_s)
+        search = Search(target, checker, cfg, generator=gen, family=fam, on_event=options.on_event,
+                        no_model_reason=reason)
         run = asyncio.ensure_future(search.run())
         try:
             if goal is not None:
@@ -269,8 +269,6 @@ class Engine:
 
     async def suggest_tactics(self, path: Path, text: str, pos: Pos, *, budget_s: float) -> list[str]:
         """Verified next tactics at a cursor: each leaves no error but unsolved goals (or proves the goal)."""
-        from .core.targets import cursor_target
-
         target = cursor_target(path, text, pos)
         if target is None:
             return []

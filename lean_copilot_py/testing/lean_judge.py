@@ -1,4 +1,4 @@
-"""What a declaration elaborates to in the fake Lean server: the test's script (tests/fakes/lean_script.py)
+"""What a declaration elaborates to in the fake Lean server: the test's script (lean_script.py)
 applied to one declaration of a document."""
 
 from __future__ import annotations
@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # imported as tests.fakes.* or beside fake_lean.py
-from lean_script import Rule, Script, load_script
-from lean_text import Decl, derive_goal
+from .lean_script import Rule, Script, load_script
+from .lean_text import Decl, derive_goal
 
 SEVERITIES = {"error": 1, "warning": 2, "info": 3, "information": 3, "hint": 4}
 

@@ -1,4 +1,4 @@
-"""Just enough of Lean's text for the fake server (tests/fakes/fake_lean.py) to give scripted answers:
+"""Just enough of Lean's text for the fake server (fake_lean.py) to give scripted answers:
 LSP positions (UTF-16 columns, as Lean counts them), the commands of a document, declarations and their
 parts, and a declaration's goal as Lean would print it (roughly)."""
 

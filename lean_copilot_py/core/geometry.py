@@ -1,61 +1,45 @@
-"""Which target a command or code action means, from the text alone (never Lean, never the model).
+"""Where a target's parts are in its text, and where the same target is after the text changed.
 
-Thin policy over core.targets: "prove" wants the declaration around the cursor, "fill" the sorry under
-it, "fill all" every sorry; and after the document changed, the same target in the new text.
-
-``o``, where given, is the outline of ``text`` the caller already holds (a document version's index).
+Text only (no Lean): where Lean is asked for the goal (``proof_start``), where a human looks for the target
+(``location``), the declaration's own text, and ``relocate``, which follows a target into an edited text
+when its declaration is unchanged there (the editor applies a proof only then, after checking it again).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
-from ..core import targets as core_targets
-from ..core.lines import LineIndex
-from ..core.outline import Outline, outline
-from ..core.types import Pos, Target, TargetKind
-
-
-def declaration_target(path: Path, text: str, pos: Pos, *, o: Outline | None = None) -> Target | None:
-    """The declaration at ``pos`` whose proof is missing, `sorry` or incomplete (the whole proof is replaced)."""
-    o = o if o is not None else outline(text)
-    found = core_targets.target_at(path, text, pos, o=o)
-    if found is not None and found.kind is TargetKind.SORRY:
-        # On a sorry inside a longer proof: the declaration around it (asked at its start, off the sorry).
-        found = core_targets.target_at(path, text, found.decl_span.start, o=o)
-    if found is not None and found.kind is TargetKind.DECLARATION:
-        return found
-    return None
+from .lines import LineIndex
+from .outline import outline
+from .targets import find_targets
+from .types import Pos, Target, TargetKind, offset_to_pos, pos_to_offset
 
 
-def sorry_target(path: Path, text: str, pos: Pos, *, o: Outline | None = None) -> Target | None:
-    """The `sorry` under the cursor. A sorry that is the whole proof is its declaration's target."""
-    o = o if o is not None else outline(text)
-    found = core_targets.target_at(path, text, pos, o=o)
-    if found is None:
-        return None
-    if found.kind is TargetKind.SORRY or _word_at(text, o.lines.offset(pos)) == "sorry":
-        return found
-    return None
+def proof_start(target: Target) -> Pos:
+    """Where the goal of a target is read: after `by` (at the first tactic) when the proof is a tactic
+    block, else the start of the replaced span."""
+    text = target.text
+    start = pos_to_offset(text, target.proof_span.start)
+    end = pos_to_offset(text, target.proof_span.end)
+    body = text[start:end]
+    stripped = body.lstrip()
+    if target.kind is TargetKind.DECLARATION and stripped.startswith("by") and stripped[2:3] in ("", " ", "\n"):
+        off = start + (len(body) - len(stripped)) + 2
+        rest = text[off:end]
+        off += len(rest) - len(rest.lstrip())  # the first tactic, if any
+        return offset_to_pos(text, off)
+    return target.proof_span.start
 
 
-def sorry_targets(path: Path, text: str) -> list[Target]:
-    """Every sorry of the file, in text order (whole-proof sorries as DECLARATION targets)."""
-    return core_targets.find_targets(path, text)
-
-
-def _word_at(text: str, offset: int) -> str:
-    def ident(ch: str) -> bool:
-        return ch.isalnum() or ch in "_'"
-
-    start = offset
-    while start > 0 and ident(text[start - 1]):
-        start -= 1
-    end = offset
-    while end < len(text) and ident(text[end]):
-        end += 1
-    return text[start:end]
+def location(target: Target) -> Pos:
+    """Where a human looks for the target: the `sorry` token itself when the proof span holds one
+    (a DECLARATION's span starts right after `:=`, often a line above its `sorry`)."""
+    start = pos_to_offset(target.text, target.proof_span.start)
+    end = pos_to_offset(target.text, target.proof_span.end)
+    hit = target.text.find("sorry", start, end)
+    off = hit if hit >= 0 else start
+    line = target.text.count("\n", 0, off)
+    return Pos(line, off - (target.text.rfind("\n", 0, off) + 1))
 
 
 def decl_text(target: Target, lines: LineIndex | None = None) -> str:
@@ -86,7 +70,7 @@ def relocate(target: Target, new_text: str, version: int | None = None) -> Targe
     new_lines = o.lines
     same = [
         t
-        for t in core_targets.find_targets(target.path, new_text, o=o)
+        for t in find_targets(target.path, new_text, o=o)
         if t.kind is target.kind
         and t.decl_name == target.decl_name  # cheap first: a large file has thousands of targets
         and decl_text(t, new_lines) == old_decl

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""A fake `lake serve` speaking Lean 4's LSP dialect, with verdicts scripted by tests.
+"""A fake `lake serve` speaking Lean 4's LSP dialect, with verdicts scripted per test or benchmark.
 
-Run as ``[sys.executable, fake_lean.py, "--script", script.json, ("--log", log.jsonl)]`` (see
-``tests/fakes/lean_script.py``: the script format is documented there, with ``fake_lean_command()``).
+Run as ``[sys.executable, path/to/fake_lean.py, "--script", script.json, ("--log", log.jsonl)]`` (what
+``lean_script.fake_lean_command()`` builds; the script format is documented there), or as
+``python -m lean_copilot_py.testing.fake_lean --script …``.
 It stays for what the real prelude Lean of the test tier cannot do (tactic proofs, "Try this", Mathlib-sized
 delays); where both can run a scenario, tests/lean/test_fake_matches_real.py shows they send the same shapes.
 
@@ -49,8 +50,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lean_docs import (
+if not __package__:  # run by path: the package of this checkout, whatever else sys.path holds
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from lean_copilot_py.testing.lean_docs import (
     CAPABILITIES,
     REQUEST_CANCELLED,
     Doc,
@@ -65,11 +68,9 @@ from lean_docs import (
     reusable,
     terminated_error,
 )
-from lean_judge import Judge, Outcome
-from lean_script import Rule
-from lean_text import Decl, analyse, header_end, lsp_range, offset_of
-
-__all__ = ["FakeLean", "Judge", "analyse", "offset_of"]  # tests/chaos reads documents the way the fake does
+from lean_copilot_py.testing.lean_judge import Judge, Outcome
+from lean_copilot_py.testing.lean_script import Rule
+from lean_copilot_py.testing.lean_text import Decl, analyse, header_end, lsp_range, offset_of
 
 METHOD_NOT_FOUND = -32601
 REFRESH_PERIOD_S = 0.5  # while a document elaborates, Lean asks the editor to refresh inlay hints this often

@@ -1,5 +1,5 @@
-"""The fake OpenAI server's tokenizers, and vLLM's tokenizer endpoints for it, at the server root (not under /v1),
-as vLLM 0.24 serves them.
+"""The fake OpenAI server's tokenizer from a model folder (HFTok; without one the server uses char_tokenizer.py),
+and vLLM's tokenizer endpoints for it, at the server root (not under /v1), as vLLM 0.24 serves them.
 
 Shapes: vllm/entrypoints/serve/tokenize/protocol.py — TokenizeCompletionRequest {model?, prompt,
 add_special_tokens=true, return_token_strs=false}, TokenizeChatRequest {model?, messages, add_generation_prompt=true,
@@ -16,35 +16,9 @@ with --enable-tokenizer-info-endpoint; none of them behind the API key (GUARDED_
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from aiohttp import web
-
-SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<sketch>", "</sketch>", "<REPL>", "</REPL>",
-            "<think>", "</think>"]
-
-
-class CharTokenizer:
-    """Fallback tokenizer: the special tokens above are ids 0..8, any other character is ord(c) + 1000."""
-
-    def __init__(self) -> None:
-        self._re = re.compile("|".join(re.escape(s) for s in SPECIALS))
-        self.eos_token_id = 0
-        self.eos_token = SPECIALS[0]
-
-    def encode(self, text: str) -> list[int]:
-        ids: list[int] = []
-        pos = 0
-        for m in self._re.finditer(text):
-            ids.extend(ord(c) + 1000 for c in text[pos : m.start()])
-            ids.append(SPECIALS.index(m.group()))
-            pos = m.end()
-        ids.extend(ord(c) + 1000 for c in text[pos:])
-        return ids
-
-    def decode(self, ids: list[int]) -> str:
-        return "".join(SPECIALS[i] if i < len(SPECIALS) else chr(i - 1000) for i in ids)
 
 
 class HFTok:
@@ -70,7 +44,8 @@ def error_response(status: int, message: str, err_type: str, param: str | None =
 
 
 class TokenizerRoutes:
-    """``tok`` is the fake server's tokenizer: HFTok (``.hf`` is a transformers tokenizer) or CharTokenizer."""
+    """``tok`` is the fake server's tokenizer: HFTok (``.hf`` is a transformers tokenizer) or CharTokenizer
+    (char_tokenizer.py)."""
 
     def __init__(self, tok: Any, model: str, *, max_model_len: int = 20480, info_template: str | None = None) -> None:
         self.tok = tok

@@ -1,4 +1,4 @@
-"""One document of the fake Lean server (tests/fakes/fake_lean.py): its worker's state, the requests waiting
+"""One document of the fake Lean server (fake_lean.py): its worker's state, the requests waiting
 on it, and what its elaboration sends, in the shapes real Lean 4.35 sends them (docs/PROTOCOLS.md §1, the
 "Measured on a real Lean 4.35.0 server" paragraph; tests/lean/test_fake_matches_real.py compares the two)."""
 
@@ -6,14 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import re
-import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # imported as tests.fakes.* or beside fake_lean.py
-from lean_judge import Outcome
-from lean_text import Command, Decl, lsp_range, offset_of, term_span
+from .lean_judge import Outcome
+from .lean_text import Command, Decl, lsp_range, offset_of, term_span
 
 WORKER_CRASHED = -32902
 CONTENT_MODIFIED = -32801

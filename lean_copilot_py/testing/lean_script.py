@@ -1,4 +1,4 @@
-"""The script that tells the fake Lean server (tests/fakes/fake_lean.py) what to answer.
+"""The script that tells the fake Lean server (fake_lean.py) what to answer.
 
 A script is one JSON file; tests build it with the dataclasses below and ``write_script()``, then hand
 ``fake_lean_command(path)`` to the checker as ``LeanSettings.server_command``. The fake re-reads the file

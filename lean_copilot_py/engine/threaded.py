@@ -4,12 +4,13 @@ Searches parse thousands of streamed model tokens per second and Lean's diagnost
 loop that work queued in front of code-action requests (p99 of 160-230 ms measured with 8 searches).
 On its own loop the LSP loop only waits for results, and the interpreter's switch interval bounds
 how long a request waits for the GIL. Calls cross with run_coroutine_threadsafe, so cancelling the
-server-side await cancels the engine-side task; events come back through call_soon_threadsafe.
+caller's await cancels the engine-side task; events come back through call_soon_threadsafe.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import threading
 from collections.abc import Callable, Coroutine
@@ -19,15 +20,16 @@ from typing import Any, TypeVar
 from ..core.events import EventSink, SearchEvent, SearchResult
 from ..core.types import Candidate, Pos, Target, Verdict
 from ..settings import Settings
+from .port import EnginePort, SearchOptions
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
 class ThreadedEngine:
-    """Implements the server's EnginePort by forwarding to an Engine that lives on a worker loop."""
+    """An EnginePort that forwards every call to an EnginePort living on a worker loop."""
 
-    def __init__(self, build: Callable[[], Any]) -> None:
+    def __init__(self, build: Callable[[], EnginePort]) -> None:
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, name="lean-copilot-engine", daemon=True)
@@ -42,12 +44,12 @@ class ThreadedEngine:
         self._loop.close()
 
     @classmethod
-    async def start(cls, build: Callable[[], Any]) -> ThreadedEngine:
+    async def start(cls, build: Callable[[], EnginePort]) -> ThreadedEngine:
         threaded = cls(build)
         threaded._thread.start()
         await asyncio.to_thread(threaded._ready.wait)
 
-        async def make() -> Any:  # on the worker loop: the engine's imports and objects belong there
+        async def make() -> EnginePort:  # on the worker loop: the engine's imports and objects belong there
             return threaded._build()
 
         threaded._engine = await threaded._call(make())
@@ -69,20 +71,10 @@ class ThreadedEngine:
 
         return relay
 
-    async def search(
-        self,
-        target: Target,
-        *,
-        on_event: EventSink | None = None,
-        use_model: bool = True,
-        deadline_s: float | None = None,
-        attempts: int | None = None,
-    ) -> SearchResult:
-        return await self._call(
-            self._engine.search(
-                target, on_event=self._relay(on_event), use_model=use_model, deadline_s=deadline_s, attempts=attempts
-            )
-        )
+    async def search(self, target: Target, options: SearchOptions | None = None) -> SearchResult:
+        options = options or SearchOptions()
+        relayed = dataclasses.replace(options, on_event=self._relay(options.on_event))
+        return await self._call(self._engine.search(target, relayed))
 
     async def verify(self, target: Target, candidate: Candidate) -> Verdict:
         return await self._call(self._engine.verify(target, candidate))
@@ -92,6 +84,9 @@ class ThreadedEngine:
 
     async def goals_at(self, path: Path, text: str, pos: Pos) -> list[str] | None:
         return await self._call(self._engine.goals_at(path, text, pos))
+
+    async def check_document(self, path: Path, text: str) -> Verdict:
+        return await self._call(self._engine.check_document(path, text))
 
     async def aclose(self) -> None:
         if self._closed:
@@ -106,10 +101,10 @@ class ThreadedEngine:
 
 
 async def threaded_engine(settings: Settings) -> ThreadedEngine:
-    """The production EngineFactory: import the engine off the event loop and run it on its own."""
+    """The language server's EngineFactory: the Engine imported off the event loop and run on its own."""
 
-    def build() -> Any:
-        from ..engine import Engine
+    def build() -> EnginePort:
+        from .engine import Engine
 
         return Engine(settings)
 
