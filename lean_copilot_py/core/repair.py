@@ -110,15 +110,23 @@ def import_header_end(o: Outline) -> int:
 
 
 def import_problem(text: str, diagnostics: Iterable[LeanMessage], *, o: Outline | None = None) -> str | None:
-    """Why the file's imports failed ("line 1: unknown module prefix 'Foo'"), or None when they did not: an error
-    on the import header's lines, or one with the text of an import failure wherever Lean put it."""
+    """Why the file's imports failed ("line 1: unknown module prefix 'Foo'"), or None when they did not: an error on
+    the import header's lines, or one with the text of an import failure on the first line (where Lean reports a
+    failed import, also of the `Init` a file without imports loads)."""
     o = o if o is not None else outline(text)
-    header_end = import_header_end(o)
-    last_header_line = o.lines.pos(header_end).line if header_end else -1
-    for m in _errors(diagnostics):
-        if m.span.start.line <= last_header_line or _IMPORT_TEXTS.search(m.text):
-            return f"line {m.span.start.line + 1}: {_first_line(m.text, 1000)}"  # paths in these are long
+    last_header_line = _last_header_line(o)
+    for m in diagnostics:
+        line = m.span.start.line
+        if line > max(0, last_header_line) or m.severity is not Severity.ERROR:
+            continue  # most messages: two integer comparisons (the editor may pass a whole document's)
+        if line <= last_header_line or _IMPORT_TEXTS.search(m.text):
+            return f"line {line + 1}: {_first_line(m.text, 1000)}"  # paths in these are long
     return None
+
+
+def _last_header_line(o: Outline) -> int:
+    end = import_header_end(o)
+    return o.lines.pos(end).line if end else -1
 
 
 def _owner(o: Outline, off: int) -> Decl | None:
@@ -244,10 +252,18 @@ def repair_target_at(
     d = o.decls[i] if i >= 0 and o.decls[i].start == start else None
     if d is None or d.assign_end is None or d.keyword not in keywords:
         return None
-    errors = _errors(diagnostics)
-    if import_problem(text, errors, o=o) is not None:
+    # One pass of integer comparisons keeps the errors that can matter: the editor may hold a whole document's.
+    first, last = target.decl_span.start.line, o.lines.pos(d.limit).line
+    header = max(0, _last_header_line(o))  # a failed import is reported on these lines
+    near: list[LeanMessage] = []
+    opening: list[LeanMessage] = []
+    for m in diagnostics:
+        line = m.span.start.line
+        if m.severity is Severity.ERROR and (first <= line <= last or line <= header):
+            (near if line >= first else opening).append(m)
+    if import_problem(text, opening + near, o=o) is not None:
         return None
-    mine = [m for m in errors if _owner(o, o.lines.offset(m.span.start)) is d]
+    mine = [m for m in near if _owner(o, o.lines.offset(m.span.start)) is d]
     if not mine or any(_in_statement(o, d, m) for m in mine):
         return None
     return replace(target, repair=_context(o, target, mine))

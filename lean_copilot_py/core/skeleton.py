@@ -14,6 +14,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from .lexer import Kind, significant, tokenize
+from .protocols import CheckFn, CheckPriority
 from .screen import screen
 from .structure import structure_findings
 from .types import Candidate, Finding, LeanMessage, Outcome, Severity, Verdict
@@ -139,3 +140,14 @@ class SkeletonKeeper:
             return True
         except Exception:  # a bug here must cost a skeleton, never the search
             return False
+
+    def watching(self, check: CheckFn) -> CheckFn:
+        """``check`` that also offers every verdict it returns (with its candidate) to this keeper: what a search
+        hands its attempts and automation, so every sketch Lean checks is considered."""
+
+        async def offered(candidate: Candidate, priority: CheckPriority | None = None, /) -> Verdict:
+            verdict = await (check(candidate) if priority is None else check(candidate, priority))
+            self.offer(candidate, verdict)
+            return verdict
+
+        return offered

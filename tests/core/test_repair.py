@@ -186,7 +186,7 @@ def test_a_missing_proof_and_an_error_at_the_end_of_the_file():
         ("import A\n\ntheorem x : True := True.intro\n",
          'Imports are out of date and must be rebuilt; use the "Restart File" command in your editor.', Pos(0, 0)),
         ("import A\n\ntheorem x : True := True.intro\n",
-         "failed to read file '/p/A.olean', invalid header", Pos(2, 0)),
+         "failed to read file '/p/A.olean', invalid header", Pos(0, 0)),
     ],
 )
 def test_an_import_failure_is_reported_and_nothing_is_repaired(text: str, message: str, pos: Pos):
@@ -196,6 +196,16 @@ def test_an_import_failure_is_reported_and_nothing_is_repaired(text: str, messag
     assert scan.targets == () and scan.unrepairable == ()
     assert scan.import_problem == f"line {pos.line + 1}: {message.splitlines()[0]}"
     assert repair_target_at(PATH, text, offset_to_pos(text, text.index("True.intro")), [err, proof_err]) is None
+
+
+def test_import_texts_count_only_where_lean_reports_a_failed_import():
+    # Mid-file, such a text is no failure of the file's imports (e.g. an `import` misplaced into the file).
+    text = "import A\n\ntheorem x : True := True.intro\n\nimport B\n"
+    err = at(text, "import B", "invalid 'import' command, it must be used in the beginning of the file")
+    odd = at(text, "True.intro", "unknown module prefix 'Q'")
+    scan = scan_for_repairs(PATH, text, [err, odd])
+    assert scan.import_problem is None
+    assert [t.decl_name for t in scan.targets] == ["x"]
 
 
 def test_the_import_header_ends_after_the_last_import():

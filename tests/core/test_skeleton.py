@@ -143,6 +143,25 @@ def test_the_keeper_keeps_the_fewest_sorries_then_the_earliest():
     assert keeper.offered == 7
 
 
+async def test_the_keeper_watches_a_check_function():
+    from lean_copilot_py.core.protocols import CheckPriority
+
+    seen: list[tuple[str, CheckPriority | None]] = []
+    verdicts = {ONE.proof: skeleton_verdict(), TWO.proof: skeleton_verdict(outcome=Outcome.FAILED)}
+
+    async def check(candidate: Candidate, priority: CheckPriority | None = None, /) -> Verdict:
+        seen.append((candidate.proof, priority))
+        return verdicts[candidate.proof]
+
+    keeper = SkeletonKeeper(ALLOWED)
+    watched = keeper.watching(check)
+    urgent = CheckPriority(final=True)
+    assert await watched(TWO) is verdicts[TWO.proof]
+    assert await watched(ONE, urgent) is verdicts[ONE.proof]
+    assert seen == [(TWO.proof, None), (ONE.proof, urgent)]  # the priority is passed on as given
+    assert keeper.best is not None and keeper.best.candidate is ONE and keeper.offered == 2
+
+
 def test_the_keeper_never_raises():
     keeper = SkeletonKeeper(ALLOWED)
     assert not keeper.offer(ONE, None)  # type: ignore[arg-type]
