@@ -31,7 +31,7 @@ from .lexer import Kind
 from .outline import DECL_KEYWORDS, Decl, Outline, outline
 from .protocols import PriorTurn
 from .targets import declaration_target
-from .types import LeanMessage, Outcome, Pos, RepairContext, Severity, Span, Target, TargetKind, Verdict
+from .types import LeanMessage, Outcome, Pos, RepairContext, Severity, Span, Target, TargetKind, Verdict, pos_to_offset
 
 # Declarations whose body is a proof: repairing anything else (a `def`, an `instance`) changes what it computes,
 # though the pinned type stays the same. scan_for_repairs takes ``keywords`` for callers that want only these.
@@ -171,7 +171,7 @@ def _repair_target(path: Path, o: Outline, d: Decl, messages: Sequence[LeanMessa
     return replace(target, repair=_context(o, target, messages))
 
 
-def _unrepairable(o: Outline, d: Decl | None, errors: Sequence[LeanMessage], why: str) -> Unrepairable:
+def _unrepairable(d: Decl | None, errors: Sequence[LeanMessage], why: str) -> Unrepairable:
     first = errors[0]
     where = f"line {first.span.start.line + 1}"
     return Unrepairable(
@@ -211,19 +211,19 @@ def scan_for_repairs(
     decl_at = {d.start: d for d in o.decls}
     targets: list[Target] = []
     bad: list[tuple[int, Unrepairable]] = [
-        (o.lines.offset(m.span.start), _unrepairable(o, None, [m], "an error outside any declaration")) for m in outside
+        (o.lines.offset(m.span.start), _unrepairable(None, [m], "an error outside any declaration")) for m in outside
     ]
     for start, messages in by_decl.items():
         d, errors = decl_at[start], _errors(messages)
         if not errors:
             continue
         if d.assign_end is None:
-            bad.append((start, _unrepairable(o, d, errors, "the declaration has no `:=` proof to repair")))
+            bad.append((start, _unrepairable(d, errors, "the declaration has no `:=` proof to repair")))
         elif d.keyword not in keywords:
-            bad.append((start, _unrepairable(o, d, errors, f"`{d.keyword}` declarations are not repaired")))
+            bad.append((start, _unrepairable(d, errors, f"`{d.keyword}` declarations are not repaired")))
         elif stmt := [m for m in errors if _in_statement(o, d, m)]:
             why = "the statement has an error (statements are kept as written, so lean-copilot cannot repair it)"
-            bad.append((start, _unrepairable(o, d, stmt, why)))
+            bad.append((start, _unrepairable(d, stmt, why)))
         elif (target := _repair_target(path, o, d, messages)) is not None:
             targets.append(target)
     targets.sort(key=lambda t: t.decl_span.start)
@@ -275,8 +275,7 @@ def repair_target_at(
 def prior_code(target: Target) -> str:
     """The user's declaration as the model would have written it: the header and the failing proof (line ends as
     LF, so the prompt never carries a CR)."""
-    o = outline(target.text)
-    start, end = o.lines.offset(target.decl_span.start), o.lines.offset(target.decl_span.end)
+    start, end = pos_to_offset(target.text, target.decl_span.start), pos_to_offset(target.text, target.decl_span.end)
     return target.text[start:end].replace("\r\n", "\n")
 
 

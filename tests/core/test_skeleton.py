@@ -5,6 +5,7 @@ pass the rules and a skeleton's sorries become targets that can be filled."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -182,9 +183,9 @@ def test_the_transcript_records_the_skeleton():
     from lean_copilot_py.core.events import SearchResult, SearchStatus
     from lean_copilot_py.core.targets import find_targets
     from lean_copilot_py.core.transcript import Transcript, to_json, to_markdown
-    from tests.core.test_repair import PATH, TEXT
 
-    target = find_targets(PATH, TEXT.replace(":= N.z", ":= sorry"))[0]
+    text = "theorem two (a : N) : And (Eq (N.add a N.z) a) (Eq N.two N.two) := sorry\n"
+    (target,) = find_targets(Path("/project/Demo.lean"), text)
     sk = Skeleton(ONE, skeleton_verdict(), 1, ("a : N\n⊢ Eq N.two N.two",))
     tr = Transcript("s1", target, skeleton=sk)
     result = SearchResult("s1", SearchStatus.FAILED, reason="no proof found")
