@@ -30,8 +30,12 @@ from pathlib import Path
 from .lexer import Kind
 from .outline import DECL_KEYWORDS, Decl, Outline, outline
 from .protocols import PriorTurn
-from .targets import declaration_target
 from .types import LeanMessage, Outcome, Pos, RepairContext, Severity, Span, Target, TargetKind, Verdict, pos_to_offset
+
+try:
+    from .targets import enclosing_declaration
+except ImportError:  # before issue 13 renamed it; drop this fallback once that refactor is merged
+    from .targets import declaration_target as enclosing_declaration
 
 # Declarations whose body is a proof: repairing anything else (a `def`, an `instance`) changes what it computes,
 # though the pinned type stays the same. scan_for_repairs takes ``keywords`` for callers that want only these.
@@ -165,7 +169,7 @@ def _context(o: Outline, target: Target, messages: Sequence[LeanMessage]) -> Rep
 
 
 def _repair_target(path: Path, o: Outline, d: Decl, messages: Sequence[LeanMessage]) -> Target | None:
-    target = declaration_target(path, o.text, o.lines.pos(d.start), o=o)
+    target = enclosing_declaration(path, o.text, o.lines.pos(d.start), o=o)
     if target is None or target.kind is not TargetKind.DECLARATION:
         return None
     return replace(target, repair=_context(o, target, messages))
@@ -244,7 +248,7 @@ def repair_target_at(
     errors the editor holds, document-absolute, code points) lies in its proof and none in its statement or the
     imports; else None. Costs binary searches on ``o`` (the outline of ``text``) and a pass over the diagnostics."""
     o = o if o is not None else outline(text)
-    target = declaration_target(path, text, pos, o=o)
+    target = enclosing_declaration(path, text, pos, o=o)
     if target is None:
         return None
     start = o.lines.offset(target.decl_span.start)
