@@ -120,12 +120,24 @@ class Generator(Protocol):
 
 
 @dataclass(frozen=True)
+class PriorTurn:
+    """A turn the model is shown as its own before it writes anything: the user's failing declaration and Lean's
+    verdict of it (a repair starts from there rather than from scratch). ``verdict`` positions are relative to
+    ``code``, as a checked sketch's are to its snippet."""
+
+    code: str  # the declaration as the model would have written it: header and the failing proof
+    verdict: Verdict
+    elapsed: float = 0.0  # how long Lean took (what a timeout message reports)
+
+
+@dataclass(frozen=True)
 class Problem:
     """What a prompt family turns into a prompt: the file context and the statement to prove."""
 
     header: str  # imports, opens, helper context the model needs
     statement: str  # e.g. `theorem foo (n : Nat) : n + 0 = n := by`
     goal: str | None = None  # pretty-printed goal, when known
+    prior: PriorTurn | None = None  # a repair: the failing proof, rendered in the family's own feedback format
 
 
 @dataclass(frozen=True)
@@ -145,7 +157,8 @@ class PromptFamily(Protocol):
         ...
 
     def initial_prompt(self, problem: Problem, tokenizer: Tokenizer) -> str:
-        """The full templated prompt text the model continues."""
+        """The full templated prompt text the model continues; with ``problem.prior``, the prior turn rendered in the
+        family's own format (the model then repairs rather than starts over)."""
         ...
 
     def parse(self, output: str, finished: bool) -> Turn:

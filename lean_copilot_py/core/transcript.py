@@ -17,7 +17,8 @@ from typing import Any
 from .attempt import AttemptResult, TurnRecord
 from .automation import Tried
 from .events import SearchResult
-from .types import Target, Verdict
+from .skeleton import Skeleton
+from .types import LeanMessage, RepairContext, Target, Verdict
 
 SENT_HEAD = 1500  # characters kept from the start of a long prompt / feedback ...
 SENT_TAIL = 4500  # ... and from its end, where the statement being proved is
@@ -39,6 +40,7 @@ class Transcript:
     automation: list[Tried] = field(default_factory=list)
     attempts: list[AttemptResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    skeleton: Skeleton | None = None  # the best verified skeleton, when the search ended without a proof
 
 
 def _verdict_json(v: Verdict | None) -> dict[str, Any] | None:
@@ -55,6 +57,22 @@ def _verdict_json(v: Verdict | None) -> dict[str, Any] | None:
             for m in v.messages
         ],
     }
+
+
+def _repair_json(r: RepairContext | None) -> dict[str, Any] | None:
+    """A repair's starting point: the user's proof, Lean's messages about it in the file, the search's check."""
+    if r is None:
+        return None
+    messages = [{"severity": m.severity.name.lower(), "line": m.span.start.line, "col": m.span.start.col,
+                 "text": m.text} for m in r.messages]
+    return {"original": r.original, "messages": messages, "checked": _verdict_json(r.verdict)}
+
+
+def _skeleton_json(s: Skeleton | None) -> dict[str, Any] | None:
+    if s is None:
+        return None
+    return {"proof": s.candidate.proof, "helpers": s.candidate.helpers, "origin": s.candidate.origin,
+            "sorries": s.sorries, "goals": list(s.goals), "summary": s.summary(), "verdict": _verdict_json(s.verdict)}
 
 
 def _turn_json(t: TurnRecord) -> dict[str, Any]:
@@ -74,6 +92,8 @@ def to_json(tr: Transcript, result: SearchResult) -> dict[str, Any]:
         "started": tr.started,
         "target": {"path": str(t.path), "kind": t.kind.value, "decl": t.full_name, "statement": t.statement,
                    "goal": t.goal, "line": t.proof_span.start.line + 1},
+        "repair": _repair_json(t.repair),
+        "skeleton": _skeleton_json(tr.skeleton),
         "status": result.status.value,
         "reason": result.reason,
         "from_cache": result.from_cache,
@@ -100,11 +120,13 @@ def _fence(text: str, lang: str = "") -> str:
 def _verdict_md(v: Verdict | None) -> str:
     if v is None:
         return "_not checked_\n"
-    lines = [f"**{v.outcome.value}** ({v.elapsed:.2f}s){' — ' + v.reason if v.reason else ''}\n"]
-    for m in v.messages[:12]:
-        lines.append(f"- {m.severity.name.lower()} at {m.span.start.line + 1}:{m.span.start.col}: "
-                     f"{m.text.splitlines()[0] if m.text else ''}\n")
-    return "".join(lines)
+    head = f"**{v.outcome.value}** ({v.elapsed:.2f}s){' — ' + v.reason if v.reason else ''}\n"
+    return head + _messages_md(v.messages)
+
+
+def _messages_md(messages: tuple[LeanMessage, ...]) -> str:
+    return "".join(f"- {m.severity.name.lower()} at {m.span.start.line + 1}:{m.span.start.col}: "
+                   f"{m.text.splitlines()[0] if m.text else ''}\n" for m in messages[:12])
 
 
 def _stats_line(result: SearchResult) -> str:
@@ -122,9 +144,19 @@ def to_markdown(tr: Transcript, result: SearchResult) -> str:
            "## Statement\n\n", _fence(t.statement, "lean")]
     if t.goal:
         out += ["\n## Goal\n\n", _fence(t.goal, "lean")]
+    if t.repair is not None:
+        out += ["\n## Repair: the proof in the file\n\n", _fence(t.repair.original.strip("\n"), "lean"),
+                "\nLean's messages about it (lines counted from the declaration's first line):\n\n",
+                _messages_md(t.repair.messages) or "_none_\n"]
+        if t.repair.verdict is not None:
+            out += ["\nChecked by this search under the pinned statement: ", _verdict_md(t.repair.verdict)]
     if result.proof is not None:
         out += [f"\n## Verified proof ({result.proof.origin})\n\n",
                 _fence((result.proof.helpers + "\n\n" if result.proof.helpers else "") + result.proof.proof, "lean")]
+    if tr.skeleton is not None:
+        sk = tr.skeleton.candidate
+        out += [f"\n## Verified skeleton ({sk.origin}): {tr.skeleton.summary()}\n\n",
+                _fence((sk.helpers + "\n\n" if sk.helpers else "") + sk.proof, "lean")]
     for note in tr.notes:
         out.append(f"\n> {note}\n")
     if tr.automation:

@@ -75,6 +75,7 @@ class Target:
     version: int | None = None  # editor document version the text belongs to
     goal: str | None = None  # pretty-printed goal(s) once read from Lean
     other_sorries: int = 0  # sorries in the same declaration outside proof_span
+    repair: RepairContext | None = None  # set on a repair target (a DECLARATION whose proof Lean rejects)
 
     @property
     def statement(self) -> str:
@@ -157,6 +158,23 @@ def refusal_verdict(reason: str, text: str = "", offsets: Sequence[tuple[int, st
         p = offset_to_pos(text, offset) if text else Pos(0, 0)
         msgs.append(LeanMessage(Severity.ERROR, Span(p, p), message))
     return Verdict(Outcome.REFUSED, messages=tuple(msgs), reason=reason, snippet=text)
+
+
+@dataclass(frozen=True)
+class RepairContext:
+    """What a repair target carries besides its place: the user's failing proof and what Lean said about it.
+
+    ``messages`` are Lean's messages inside the declaration (errors first among them), with positions relative
+    to the declaration's first line, as a Verdict's are to its snippet. ``verdict``: Lean's verdict of the
+    user's own proof once a search has checked it under the pinned statement (snippet-relative)."""
+
+    original: str  # exactly the text of the target's proof_span
+    messages: tuple[LeanMessage, ...] = ()
+    verdict: Verdict | None = None
+
+    @property
+    def errors(self) -> tuple[LeanMessage, ...]:
+        return tuple(m for m in self.messages if m.severity is Severity.ERROR)
 
 
 @dataclass(frozen=True)

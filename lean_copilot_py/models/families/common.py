@@ -134,5 +134,11 @@ def chat_continuation(tokenizer: Tokenizer, user_content: str) -> str:
     return suffix
 
 
+def prior_answer(code: str) -> str:
+    """The assistant turn of a repair's prior turn for a whole-proof family: the failing declaration as its final
+    code block (no thinking of ours is put in the model's mouth)."""
+    return f"```lean4\n{code.rstrip(chr(10))}\n```"
+
+
 def format_seconds(elapsed: float) -> str:
     return str(round(elapsed)) if abs(elapsed - round(elapsed)) < 0.05 or elapsed >= 10 else f"{elapsed:.1f}"

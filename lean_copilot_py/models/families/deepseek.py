@@ -1,12 +1,16 @@
-"""DeepSeek-Prover-V2: whole-proof generation with a proof plan, no feedback turns (pass@k)."""
+"""DeepSeek-Prover-V2: whole-proof generation with a proof plan, no feedback turns (pass@k).
+
+The model has no feedback format, so a repair's prior turn goes into the one user prompt: the failing proof and
+Lean's errors about it, between the code to complete and the request for a plan. That wording is ours, not the
+model's training format (deepseek-ai/DeepSeek-Prover-V2 publishes only the completion prompt)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...core.protocols import Problem, Tokenizer, Turn
-from ...core.types import Sampling, Verdict
-from .common import final_answer
+from ...core.protocols import PriorTurn, Problem, Tokenizer, Turn
+from ...core.types import Outcome, Sampling, Verdict
+from .common import errors_of, final_answer, format_seconds
 
 PLAN_REQUEST = (
     "Before producing the Lean 4 code to formally prove the given theorem, provide a detailed proof plan "
@@ -15,8 +19,33 @@ PLAN_REQUEST = (
 )
 
 
+MAX_PRIOR_ERRORS = 8
+
+
 def formal_statement(problem: Problem) -> str:
     return f"{problem.header}{problem.statement}\n  sorry"
+
+
+def prior_errors(prior: PriorTurn) -> str:
+    """Lean's verdict of the failing proof, one entry per error (positions counted from the proof's first line)."""
+    verdict = prior.verdict
+    if verdict.outcome is Outcome.TIMEOUT:
+        return f"Lean did not finish checking it within {format_seconds(prior.elapsed)} seconds."
+    errors = errors_of(verdict)
+    if not errors:
+        return (verdict.reason or "Lean did not accept it.").strip()
+    out = [f"Line {e.span.start.line + 1}, column {e.span.start.col}: {e.text.strip()}"
+           for e in errors[:MAX_PRIOR_ERRORS]]
+    if len(errors) > MAX_PRIOR_ERRORS:
+        out.append(f"... and {len(errors) - MAX_PRIOR_ERRORS} more errors.")
+    return "\n\n".join(out)
+
+
+def prior_section(prior: PriorTurn) -> str:
+    return (
+        f"The following proof of this theorem does not compile:\n\n```lean4\n{prior.code.rstrip(chr(10))}\n```\n\n"
+        f"Lean 4 reports:\n\n{prior_errors(prior)}\n\n"
+    )
 
 
 @dataclass
@@ -36,7 +65,9 @@ class DeepSeekFamily:
         )
 
     def user_prompt(self, problem: Problem) -> str:
-        return f"Complete the following Lean 4 code:\n\n```lean4\n{formal_statement(problem)}\n```\n\n{PLAN_REQUEST}"
+        prior = prior_section(problem.prior) if problem.prior is not None else ""
+        code = formal_statement(problem)
+        return f"Complete the following Lean 4 code:\n\n```lean4\n{code}\n```\n\n{prior}{PLAN_REQUEST}"
 
     def initial_prompt(self, problem: Problem, tokenizer: Tokenizer) -> str:
         return tokenizer.chat_prompt([{"role": "user", "content": self.user_prompt(problem)}])

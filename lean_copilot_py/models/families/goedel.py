@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from ...core.protocols import Problem, Tokenizer, Turn
 from ...core.types import LeanMessage, Outcome, Sampling, Verdict
-from .common import chat_continuation, errors_of, final_answer, format_seconds
+from .common import chat_continuation, errors_of, final_answer, format_seconds, prior_answer
 from .deepseek import PLAN_REQUEST, formal_statement
 
 MAX_ERRORS = 8
@@ -76,8 +76,17 @@ class GoedelFamily:
         return f"Complete the following Lean 4 code:\n\n```lean4\n{formal_statement(problem)}\n```\n\n{PLAN_REQUEST}"
 
     def initial_prompt(self, problem: Problem, tokenizer: Tokenizer) -> str:
+        """With ``problem.prior`` (a repair): Goedel's correction round, the failing code as its Round 0 answer and
+        the correction prompt about it, so the model's next answer is Round 1."""
         self._tokenizer = tokenizer
-        return tokenizer.chat_prompt([{"role": "user", "content": self.user_prompt(problem)}])
+        messages = [{"role": "user", "content": self.user_prompt(problem)}]
+        if problem.prior is not None:
+            prior = problem.prior
+            messages += [
+                {"role": "assistant", "content": prior_answer(prior.code)},
+                {"role": "user", "content": correction_message(prior.verdict, prior.elapsed, 0)},
+            ]
+        return tokenizer.chat_prompt(messages)
 
     def parse(self, output: str, finished: bool) -> Turn:
         return Turn(None, final_answer(output) if finished else None)

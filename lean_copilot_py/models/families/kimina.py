@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from ...core.protocols import Problem, Tokenizer, Turn
 from ...core.types import Outcome, Sampling, Verdict
-from .common import chat_continuation, errors_of, final_answer, format_seconds
+from .common import chat_continuation, errors_of, final_answer, format_seconds, prior_answer
 
 SYSTEM_PROMPT = "You are an expert programmer and mathematician who helps formalizing mathematical problems in Lean 4."
 MAX_ERRORS = 3
@@ -51,10 +51,19 @@ class KiminaFamily:
         )
 
     def initial_prompt(self, problem: Problem, tokenizer: Tokenizer) -> str:
+        """With ``problem.prior`` (a repair): the conversation of Kimina's error fix, its first answer the failing
+        code and the user's error-fix turn about it, so the model's next answer is the fix."""
         self._tokenizer = tokenizer  # feedback turns are wrapped in the same chat template
-        return tokenizer.chat_prompt(
-            [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": self.user_prompt(problem)}]
-        )
+        messages = [
+            {"role": "system", "content": SYSTEM_PROMPT},
+            {"role": "user", "content": self.user_prompt(problem)},
+        ]
+        if problem.prior is not None:
+            messages += [
+                {"role": "assistant", "content": prior_answer(problem.prior.code)},
+                {"role": "user", "content": error_fix_message(problem.prior.verdict, problem.prior.elapsed)},
+            ]
+        return tokenizer.chat_prompt(messages)
 
     def parse(self, output: str, finished: bool) -> Turn:
         return Turn(None, final_answer(output) if finished else None)

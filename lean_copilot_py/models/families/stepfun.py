@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from ...core.protocols import Problem, Tokenizer, Turn
+from ...core.protocols import PriorTurn, Problem, Tokenizer, Turn
 from ...core.types import Outcome, Sampling, Verdict
 from .common import final_answer, format_seconds, repl_response, strip_imports, strip_trailing_specials
 
@@ -17,6 +17,10 @@ SYSTEM_PROMPT = (
     "needed until you arrive at a complete and correct solution."
 )
 SKETCH_OPEN, SKETCH_CLOSE = "<sketch>", "</sketch>"
+THINK_OPEN = "<think>"
+# A repair's prior turn is written in the model's voice: its sketches come inside its thinking, after a sentence of
+# reasoning, so the prior sketch does too. Ours, and deliberately plain: the REPL feedback after it says the rest.
+REPAIR_LEAD_IN = "Let me first check the proof that is already written for this theorem.\n"
 
 
 @dataclass
@@ -47,9 +51,21 @@ class StepFunFamily:
         return f"```lean4\n{problem.header}{problem.statement}\n```"
 
     def initial_prompt(self, problem: Problem, tokenizer: Tokenizer) -> str:
-        return tokenizer.chat_prompt(
+        prompt = tokenizer.chat_prompt(
             [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": self.user_prompt(problem)}]
         )
+        return prompt if problem.prior is None else prompt + self.prior_text(prompt, problem.prior)
+
+    def prior_text(self, prompt: str, prior: PriorTurn) -> str:
+        """The start of the assistant turn as if the model had already sent ``prior.code`` as a sketch and read the
+        REPL's answer: generation continues right after ``</REPL>``, as after any sketch. The sketches live inside
+        the thinking (the final answer follows ``</think>``), so the thinking is opened here when the chat template
+        does not open it itself (DeepSeek-R1-style templates differ on that); every attempt of a repair then shares
+        the same prompt, and its start is the plain prompt's (prefix-cache hits either way)."""
+        tail = prompt.rstrip(" ")
+        opener = "" if tail.endswith(THINK_OPEN + "\n") else "\n" if tail.endswith(THINK_OPEN) else THINK_OPEN + "\n"
+        sketch = f"{SKETCH_OPEN}\n{prior.code.rstrip(chr(10))}\n{SKETCH_CLOSE}"
+        return opener + REPAIR_LEAD_IN + sketch + self.render_feedback(prior.verdict, prior.elapsed, 0)
 
     def parse(self, output: str, finished: bool) -> Turn:
         text = strip_trailing_specials(output).rstrip()
