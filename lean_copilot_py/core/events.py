@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .skeleton import Skeleton
 from .types import Candidate, Outcome, Verdict
 
 
@@ -105,3 +106,6 @@ class SearchResult:
     stats: SearchStats = field(default_factory=SearchStats)
     from_cache: bool = False
     model_used: bool = True  # False when only automation ran (no model configured or reachable)
+    # A search that ends without a proof may keep the best verified skeleton (Lean accepted it but for its
+    # sorries; statement pinned, screened, audited but for sorryAx): offered apart, never as a proof.
+    skeleton: Skeleton | None = None
