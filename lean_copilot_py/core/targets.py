@@ -195,9 +195,34 @@ def cursor_target(path: Path, text: str, pos: Pos) -> Target | None:
     if off > d.end and "\n\n" in text[d.end : off].replace("\r", "").replace(" ", ""):
         return None
     opened = any(o.tokens[i].text == "by" and o.tokens[i].end <= off for i in range(d.body, d.last + 1))
-    if not opened or _inside_comment_or_string(o, off):
+    if not opened or _inside_comment_or_string(o, off) or not _fresh_tactic_position(o, text, off):
         return None
     return _make(path, o, d, TargetKind.CURSOR, off, off, len(d.sorries))
+
+
+# Tokens after which a new tactic may start on the same line. A word among them must be followed by whitespace
+# before the cursor, or the suggestion would be glued to it (`byrfl`).
+_NEW_TACTIC_AFTER = frozenset({"by", ";", "<;>", "·", "=>"})
+
+
+def _fresh_tactic_position(o: Outline, text: str, off: int) -> bool:
+    """Is ``off`` where a whole new tactic can be inserted: nothing but whitespace (or a comment) after it on its
+    line, and before it only indentation or a token that opens a tactic? An editor asks again right after a
+    suggestion was accepted (the cursor then ends `omega|`); a suggestion there would be glued on (`omegarfl`)."""
+    line_end = text.find("\n", off)
+    after = text[off : len(text) if line_end < 0 else line_end].strip()
+    if after and not after.startswith(("--", "/-")):
+        return False
+    line_start = text.rfind("\n", 0, off) + 1
+    before = text[line_start:off]
+    if not before.strip():
+        return True
+    i = bisect_left(o.token_starts, off) - 1
+    while i >= 0 and o.all_tokens[i].kind in (Kind.WHITESPACE, *COMMENTS) and o.all_tokens[i].start >= line_start:
+        i -= 1
+    if i < 0 or o.all_tokens[i].start < line_start or o.all_tokens[i].text not in _NEW_TACTIC_AFTER:
+        return False
+    return not o.all_tokens[i].text.isalpha() or before[-1:].isspace()
 
 
 _TACTIC_BEFORE = frozenset(

@@ -101,11 +101,40 @@ def test_target_at_declaration_cases() -> None:
 
 def test_cursor_target_inside_by_blocks_only() -> None:
     lines = SRC.splitlines()
-    line = lines.index("  have h : n + 0 = n := by sorry")
-    t = cursor_target(P, SRC, Pos(line, 2))
+    line = lines.index("@[simp] private theorem a_zero (n : ℕ) : n + 0 = n := by") + 1  # `  sorry`
+    t = cursor_target(P, SRC.replace("  sorry", "  ", 1), Pos(line, 2))
     assert t is not None and t.kind is TargetKind.CURSOR and t.proof_span.start == t.proof_span.end == Pos(line, 2)
     assert cursor_target(P, SRC, Pos(lines.index("lemma term_sorry (n : Nat) : n = n := sorry"), 5)) is None
     assert cursor_target(P, SRC, Pos(1, 5)) is None
+
+
+TACTICS = """theorem t (n : Nat) : n = n := by
+  skip
+  omega
+  skip; 
+  · 
+  skip <;> -- then what
+  first | skip | rfl
+example : True := by trivial
+"""
+
+
+@pytest.mark.parametrize(
+    ("line", "col", "fresh"),
+    [
+        (0, 33, False),  # right after `by`, no space: `byrfl`
+        (1, 2, False),  # before `skip`: a tactic there would be glued to it
+        (1, 6, False),  # right after `skip`, at the end of its line: the next tactic goes on a new line
+        (2, 7, False),  # right after `omega` (where the cursor is once an editor accepted `omega`)
+        (3, 7, True),  # after `;` and a space
+        (4, 4, True),  # after a bullet
+        (5, 11, True),  # after `<;>`, a comment after the cursor
+        (6, 8, False),  # inside `first | skip | rfl`
+        (7, 0, False),  # before `example`
+    ],
+)
+def test_cursor_target_only_where_a_whole_tactic_can_go(line: int, col: int, fresh: bool) -> None:
+    assert (cursor_target(P, TACTICS, Pos(line, col)) is not None) is fresh
 
 
 def test_tactic_or_term_position() -> None:
