@@ -108,15 +108,17 @@ def test_cursor_target_inside_by_blocks_only() -> None:
     assert cursor_target(P, SRC, Pos(1, 5)) is None
 
 
-TACTICS = """theorem t (n : Nat) : n = n := by
-  skip
-  omega
-  skip; 
-  · 
-  skip <;> -- then what
-  first | skip | rfl
-example : True := by trivial
-"""
+TACTICS = "\n".join([
+    "theorem t (n : Nat) : n = n := by",
+    "  skip",
+    "  omega",
+    "  skip; ",
+    "  · ",
+    "  skip <;> -- then what",
+    "  first | skip | rfl",
+    "example : True := by trivial",
+    "",
+])
 
 
 @pytest.mark.parametrize(
