@@ -56,7 +56,8 @@ class SkeletonEngine(FakeEngine):
                                     verdict=Verdict(Outcome.PROVED), stats=STATS)
         for key, proof in self.skeletons.items():
             if key in line:
-                sk = Skeleton(Candidate(proof, origin="fake-skeleton"), Verdict(Outcome.INCOMPLETE), proof.count("sorry"))
+                sorries = proof.count("sorry")
+                sk = Skeleton(Candidate(proof, origin="fake-skeleton"), Verdict(Outcome.INCOMPLETE), sorries)
                 return SearchResult("s", SearchStatus.FAILED, reason="no verified proof", stats=STATS, skeleton=sk)
         return SearchResult("s", SearchStatus.FAILED, reason="no verified proof", stats=STATS)
 
