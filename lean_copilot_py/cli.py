@@ -1,4 +1,4 @@
-"""`lean-copilot serve | prove | doctor | bench`: wires settings to the layers."""
+"""`lean-copilot serve | prove | repair | doctor | bench`: wires settings to the layers."""
 
 from __future__ import annotations
 
@@ -8,6 +8,24 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
+
+# `prove --skeletons` limits (batch/skeletons.py holds the same numbers; a test checks they agree).
+SKELETON_DEPTH, SKELETON_BUDGET = 2, 8
+TRUST_HELP = ("take the project's .lean-copilot.toml whole for this run, the keys that run programs or route keys "
+              "included (lean.server_command, model.endpoint, ...); to trust it for good, list it in trust.projects "
+              "of ~/.config/lean-copilot/config.toml")
+
+
+def _batch_options(cmd: argparse.ArgumentParser, what: str) -> None:
+    """What `prove` and `repair` share: the same write-back, report and resume machinery."""
+    cmd.add_argument("--write", action="store_true",
+                     help=f"apply verified {what} to the files after a whole-file Lean check (default: print a diff)")
+    cmd.add_argument("--report", type=Path, help="write a JSON report here")
+    cmd.add_argument("--resume", type=Path, help="continue from an earlier JSON report")
+    cmd.add_argument("--no-model", action="store_true", help="run the automation portfolio only")
+    cmd.add_argument("--retry-failed", action="store_true",
+                     help="with --resume: search again for targets the earlier run failed on (default: keep them)")
+    cmd.add_argument("--trust-project", action="store_true", help=TRUST_HELP)
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -31,17 +49,35 @@ def _build_parser() -> argparse.ArgumentParser:
     prove.add_argument("paths", nargs="*", type=Path, metavar="PATH",
                        help="Lean files or folders of one Lake project (default with --resume: the report's)")
     prove.add_argument("--line", type=int, help="prove only the target on this 1-based line of the single FILE")
-    prove.add_argument("--write", action="store_true",
-                       help="apply verified proofs to the files (default: print a diff)")
-    prove.add_argument("--report", type=Path, help="write a JSON report here")
-    prove.add_argument("--resume", type=Path, help="continue from an earlier JSON report")
-    prove.add_argument("--no-model", action="store_true", help="run the automation portfolio only")
-    prove.add_argument("--retry-failed", action="store_true",
-                       help="with --resume: search again for targets the earlier run failed on (default: keep them)")
-    prove.add_argument("--trust-project", action="store_true",
-                       help="take the project's .lean-copilot.toml whole for this run, the keys that run programs or "
-                       "route keys included (lean.server_command, model.endpoint, ...); to trust it for good, list it "
-                       "in trust.projects of ~/.config/lean-copilot/config.toml")
+    _batch_options(prove, "proofs")
+    prove.add_argument("--skeletons", action="store_true",
+                       help="when a search finds no proof but Lean verified a skeleton (a proof with `sorry`s left, "
+                       "no error), write the skeleton (diff mode: show it) and prove its sorries as targets of the "
+                       "same run; the report and summary count skeletons apart from proofs")
+    prove.add_argument("--skeleton-depth", type=_positive, default=SKELETON_DEPTH, metavar="N",
+                       help=f"with --skeletons: levels of skeletons per target (default {SKELETON_DEPTH}: a sorry of "
+                       "a skeleton may get a skeleton of its own, whose sorries are not expanded again)")
+    prove.add_argument("--skeleton-budget", type=_positive, default=SKELETON_BUDGET, metavar="M",
+                       help=f"with --skeletons: at most M skeleton sorries searched per target, all levels together "
+                       f"(default {SKELETON_BUDGET}); the rest stay as sorries")
+
+    repair = sub.add_parser(
+        "repair", help="repair the proofs Lean rejects in Lean files or folders",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Check each file as a whole with Lean; every theorem, lemma or example whose proof has errors is "
+        "searched again, starting from its own proof and Lean's errors (its statement is kept as written). A "
+        "declaration whose statement has an error, an error outside any declaration, and every error of a file "
+        "whose imports failed are reported, never repaired; a proof Lean accepts as it is is left alone.",
+        epilog="exit codes: 0 every declaration with errors repaired (or accepted by Lean as it is); 1 some not\n"
+        "repaired, unrepairable (statement errors) or a file's imports failed; 2 usage problem; 3 Lean cannot be\n"
+        "run here; 4 a file was not written (changed on disk or failed the whole-file Lean check); 130 interrupted",
+    )
+    repair.add_argument("paths", nargs="*", type=Path, metavar="PATH",
+                        help="Lean files or folders of one Lake project (default with --resume: the report's)")
+    _batch_options(repair, "repairs")
+    repair.add_argument("--include-defs", action="store_true",
+                        help="repair every declaration kind (def, instance, abbrev, ...), not only theorem, lemma and "
+                        "example: a def's body is what it computes, so its repair may change its meaning")
 
     doctor = sub.add_parser("doctor", help="check the toolchain, the Lake project and the model endpoint")
     doctor.add_argument("path", nargs="?", type=Path, default=Path("."), help="a Lean file or project folder")
@@ -51,6 +87,13 @@ def _build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", type=Path, help="write results as JSON here")
     bench.add_argument("--only", choices=["pipeline", "serve", "responsiveness", "gpu"], action="append")
     return parser
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -72,6 +115,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .batch.command import run_prove
 
             return run_prove(args)
+        if args.command == "repair":
+            from .batch.command import run_repair
+
+            return run_repair(args)
         if args.command == "bench":
             from .bench.command import run_bench
 

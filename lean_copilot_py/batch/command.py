@@ -1,8 +1,11 @@
-"""`lean-copilot prove PATH…`: wires files, settings, the engine, progress, the report and write-back.
+"""`lean-copilot prove PATH…` and `lean-copilot repair PATH…`: wires files, settings, the engine, progress, the
+report and write-back (repair finds its targets with batch/repair.py; the rest is the same machinery).
 
 Exit codes (documented in `--help` too):
-  0  every target was proved (and, with --write, every edited file was written); also: nothing to prove
-  1  the run finished but some targets were not proved
+  0  every target was proved (and, with --write, every edited file was written); also: nothing to prove.
+     repair: every declaration with errors was repaired or Lean accepts it as it is
+  1  the run finished but some targets were not proved (a verified skeleton is not a proof); repair: some
+     declarations were not repaired, are unrepairable (statement errors), or a file's imports failed
   2  usage problem: a path that doesn't exist, --line without a single file or without a target there,
      an unreadable --resume report, files from several Lake projects
   3  Lean cannot be run here (no `lake`, or not a Lake project): doctor's explanation is printed
@@ -28,9 +31,10 @@ from ..project import LeanProject, discover, find_lake_root, lake_on_path
 from ..settings import Settings, load_settings, problem_lines
 from .collect import Collected, PathProblem, collect, display_name, link_name
 from .progress import PlainProgress, RichProgress
-from .report import NOT_WRITTEN_STATUSES, Report, load_report, save_report
+from .report import NOT_WRITTEN_STATUSES, FileRecord, Report, load_report, save_report
 from .runner import BatchRunner, FileJob, FileResult, target_ids
-from .writeback import DocumentChecker, WriteRefused, checked_write, read_snapshot, unified_diff
+from .skeletons import SkeletonPolicy
+from .writeback import DocumentChecker, Snapshot, WriteRefused, checked_write, read_snapshot, unified_diff
 
 EXIT_OK, EXIT_UNPROVED, EXIT_USAGE, EXIT_NO_LEAN, EXIT_NOT_WRITTEN = 0, 1, 2, 3, 4
 
@@ -48,12 +52,16 @@ def build_engine(settings: Settings) -> EnginePort:
     return Engine(settings)
 
 
-def _explain_no_lean(path: Path, err: TextIO) -> None:
+def _explain_no_lean(path: Path, err: TextIO, command: str = "prove") -> None:
     from ..doctor import print_checks, run_checks
 
-    err.write("lean-copilot prove needs Lean to check every proof, and Lean cannot be run here:\n")
+    err.write(f"lean-copilot {command} needs Lean to check every proof, and Lean cannot be run here:\n")
     print_checks([c for c in run_checks(path) if c.name != "model endpoint"], err)
-    err.write("Fix the failing checks above (`lean-copilot doctor` re-checks), then run prove again.\n")
+    err.write(f"Fix the failing checks above (`lean-copilot doctor` re-checks), then run {command} again.\n")
+
+
+def _command(args: argparse.Namespace) -> str:
+    return "repair" if getattr(args, "command", None) == "repair" else "prove"
 
 
 def run_prove(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None,
@@ -61,8 +69,15 @@ def run_prove(args: argparse.Namespace, out: TextIO | None = None, err: TextIO |
     return asyncio.run(prove(args, out or sys.stdout, err or sys.stderr, engine))
 
 
+def run_repair(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None,
+               engine: EnginePort | None = None) -> int:
+    return asyncio.run(prove(args, out or sys.stdout, err or sys.stderr, engine))
+
+
 async def prove(args: argparse.Namespace, out: TextIO, err: TextIO, engine: EnginePort | None = None) -> int:
-    """The command; ``engine``: the EnginePort to prove with (None: an Engine built from the settings)."""
+    """`prove` or `repair` (``args.command``); ``engine``: the EnginePort to prove with (None: an Engine built from
+    the settings)."""
+    command = _command(args)
     previous: Report | None = None
     report_path: Path | None = args.report
     if args.resume is not None:
@@ -71,12 +86,15 @@ async def prove(args: argparse.Namespace, out: TextIO, err: TextIO, engine: Engi
         except (OSError, ValueError) as exc:
             err.write(f"cannot resume from {args.resume}: {exc}\n")
             return EXIT_USAGE
+        if previous.command != command:
+            err.write(f"cannot resume from {args.resume}: it is the report of a `{previous.command}` run\n")
+            return EXIT_USAGE
         report_path = report_path or args.resume
     paths: list[Path] = list(args.paths) or ([Path(p) for p in previous.paths] if previous else [])
     if not paths:
         err.write("give at least one Lean file or folder (or --resume REPORT)\n")
         return EXIT_USAGE
-    if args.line is not None and (len(paths) != 1 or not paths[0].is_file()):
+    if getattr(args, "line", None) is not None and (len(paths) != 1 or not paths[0].is_file()):
         err.write("--line needs exactly one Lean FILE\n")
         return EXIT_USAGE
     try:
@@ -94,7 +112,7 @@ async def prove(args: argparse.Namespace, out: TextIO, err: TextIO, engine: Engi
         return EXIT_USAGE
     roots = {find_lake_root(f) for f in files}
     if len(roots) > 1:
-        err.write("these files belong to several Lake projects; run prove once per project\n")
+        err.write(f"these files belong to several Lake projects; run {command} once per project\n")
         return EXIT_USAGE
     project = discover(files[0])
     trusted_by = "--trust-project" if getattr(args, "trust_project", False) else None
@@ -104,7 +122,7 @@ async def prove(args: argparse.Namespace, out: TextIO, err: TextIO, engine: Engi
     settings = loaded.settings
     if engine is None:
         if not lean_ready(settings, project):
-            _explain_no_lean(files[0], err)
+            _explain_no_lean(files[0], err, command)
             return EXIT_NO_LEAN
         engine = build_engine(settings)
     try:
@@ -115,52 +133,78 @@ async def prove(args: argparse.Namespace, out: TextIO, err: TextIO, engine: Engi
 
 async def _run(args: argparse.Namespace, out: TextIO, err: TextIO, settings: Settings, found: Collected,
                engine: EnginePort, previous: Report | None, report_path: Path | None, paths: list[Path]) -> int:
-    from .report import FileRecord
-
     files = found.files
+    command = _command(args)
+    line = getattr(args, "line", None)
     use_model = not args.no_model and settings.model.backend != "none"
     note = "--no-model" if args.no_model else ("model.backend = \"none\"" if not use_model else "")
-    jobs: list[FileJob] = []
-    keys: set[tuple[str, str, str, int]] = set()
+    report = Report(paths=[str(p) for p in paths], use_model=use_model, write=args.write, command=command,
+                    model={"backend": settings.model.backend, "name": settings.model.name, "used": None, "note": note})
+    snapshots = []
     for f in files:
         try:
-            snap = read_snapshot(f)
+            snapshots.append((read_snapshot(f), display_name(f, None)))
         except (OSError, UnicodeDecodeError) as exc:
             err.write(f"cannot read {f}: {exc}\n")
             return EXIT_USAGE
-        job = FileJob(snap, display_name(f, None))
-        targets = find_targets(f, snap.text)
-        if args.line is not None:
-            job.only_lines = {args.line - 1}
-            chosen = [t for t in targets if BatchRunner._selected(t, job.only_lines)]
-            if not chosen:
-                err.write(f"{job.display}:{args.line}: no `sorry` or open proof on that line\n")
-                return EXIT_USAGE
-            targets = chosen
-        keys.update((job.display, i.declaration, i.kind, i.ordinal) for i in target_ids(targets))
-        jobs.append(job)
+    if command == "repair":
+        from .repair import repair_jobs
 
-    report = Report(paths=[str(p) for p in paths], use_model=use_model, write=args.write,
-                    model={"backend": settings.model.backend, "name": settings.model.name, "used": None, "note": note})
+        jobs, keys = await repair_jobs(snapshots, engine, report, include_defs=args.include_defs, err=err)
+    else:
+        found_jobs = _prove_jobs(snapshots, line, err)
+        if found_jobs is None:
+            return EXIT_USAGE
+        jobs, keys = found_jobs
     for link, why in found.refused:
         report.files[link_name(link)] = FileRecord(sha256="", targets=0, status="refused", detail=why)
-    if previous is not None and args.line is None:
+    if previous is not None and line is None:
         report.targets = list(previous.targets)  # targets proved and written earlier no longer appear in the files
-        keys.update(r.key for r in previous.targets)
+        keys.update(r.key for r in previous.targets if not r.depth)
     report.expected = len(keys)
     if report_path:
         save_report(report, report_path)
 
     # The bar goes to stderr so that stdout carries only the diff (a clean patch when redirected).
     tty = _isatty(out) and _isatty(err)
-    progress = RichProgress(Console(file=err), len(keys)) if tty and args.line is None \
-        else PlainProgress(err, len(keys))
+    verb = "repairing" if command == "repair" else "proving"
+    progress = RichProgress(Console(file=err), len(keys)) if tty and line is None \
+        else PlainProgress(err, len(keys), verb)
+    skeletons = None
+    if getattr(args, "skeletons", False):
+        skeletons = SkeletonPolicy(depth=args.skeleton_depth, budget=args.skeleton_budget)
     runner = BatchRunner(engine, concurrency=settings.search.concurrency,
                          use_model=use_model, report=report, report_path=report_path, progress=progress,
-                         previous=previous, retry_failed=getattr(args, "retry_failed", False))
+                         previous=previous, retry_failed=getattr(args, "retry_failed", False), skeletons=skeletons)
     with progress:
         results = await runner.run(jobs)
+    return await _finish(args, out, err, engine, found, report, report_path, previous, results, use_model, line)
 
+
+def _prove_jobs(snapshots: list[tuple[Snapshot, str]], line: int | None,
+                err: TextIO) -> tuple[list[FileJob], set[tuple[str, str, str, int]]] | None:
+    """`prove`'s jobs: every file's sorries and open proofs (with --line, the one there); None: a usage problem."""
+    jobs: list[FileJob] = []
+    keys: set[tuple[str, str, str, int]] = set()
+    for snap, display in snapshots:
+        job = FileJob(snap, display)
+        targets = find_targets(snap.path, snap.text)
+        if line is not None:
+            job.only_lines = {line - 1}
+            chosen = [t for t in targets if BatchRunner._selected(t, job.only_lines)]
+            if not chosen:
+                err.write(f"{job.display}:{line}: no `sorry` or open proof on that line\n")
+                return None
+            targets = chosen
+        keys.update((job.display, i.declaration, i.kind, i.ordinal) for i in target_ids(targets))
+        jobs.append(job)
+    return jobs, keys
+
+
+async def _finish(args: argparse.Namespace, out: TextIO, err: TextIO, engine: EnginePort, found: Collected,
+                  report: Report, report_path: Path | None, previous: Report | None, results: list[FileResult],
+                  use_model: bool, line: int | None) -> int:
+    """Write back (or print the diffs), complete the report, print the summary; the exit code."""
     diffs = await _write_back(results, report, args.write, engine.check_document, found.links)
     if previous is not None:
         for name, f in report.files.items():
@@ -176,7 +220,7 @@ async def _run(args: argparse.Namespace, out: TextIO, err: TextIO, settings: Set
     if report_path:
         save_report(report, report_path)
 
-    if args.line is not None:
+    if line is not None:
         _print_single(results[0], out, diffs)
     elif diffs:
         out.write("".join(diffs))
@@ -188,8 +232,6 @@ async def _run(args: argparse.Namespace, out: TextIO, err: TextIO, settings: Set
 
 async def _write_back(results: list[FileResult], report: Report, write: bool,
                       check: DocumentChecker, links: dict[Path, Path] | None = None) -> list[str]:
-    from .report import FileRecord
-
     diffs: list[str] = []
     for res in results:
         snap, name = res.job.snapshot, res.job.display
@@ -240,5 +282,9 @@ def _isatty(stream: TextIO) -> bool:
 def _exit_code(report: Report) -> int:
     if any(f.status in NOT_WRITTEN_STATUSES for f in report.files.values()):
         return EXIT_NOT_WRITTEN
-    totals = report.totals()
+    totals = report.counts()
+    if report.command == "repair":
+        unhappy = report.unrepairable or any(f.status == "import-error" for f in report.files.values())
+        done = totals["proved"] + totals["nothing_to_repair"] == totals["targets"]
+        return EXIT_OK if done and not unhappy else EXIT_UNPROVED
     return EXIT_OK if totals["proved"] == totals["targets"] else EXIT_UNPROVED

@@ -22,6 +22,9 @@ def outcome_line(rec: TargetRecord) -> str:
     head = f"{rec.outcome:<8} {rec.declaration} ({rec.where})"
     if rec.proved:
         tail = f"by {rec.origin or 'search'}"
+    elif rec.outcome == "skeleton":
+        left = rec.sorries_left
+        tail = f"verified skeleton written, {left} {'sorry' if left == 1 else 'sorries'} left"
     else:
         tail = rec.reason or "no proof"
     extra = " [from the earlier report]" if rec.resumed else f" in {rec.time_s:.1f}s"
@@ -59,12 +62,13 @@ class PlainProgress:
     """For logs and pipes: no cursor tricks, one line per finished target, on stderr so that the diff on
     stdout stays a clean patch."""
 
-    def __init__(self, out: TextIO, total: int) -> None:
+    def __init__(self, out: TextIO, total: int, verb: str = "proving") -> None:
         self.out = out
         self.counts = _Counts(total)
+        self.verb = verb
 
     def __enter__(self) -> PlainProgress:
-        self.out.write(f"proving {self.counts.total} target(s)\n")
+        self.out.write(f"{self.verb} {self.counts.total} target(s)\n")
         self.out.flush()
         return self
 
@@ -76,6 +80,9 @@ class PlainProgress:
 
     def event(self, display: str, rec: TargetRecord, event: SearchEvent) -> None:
         return None
+
+    def grow(self, n: int) -> None:
+        self.counts.total += n
 
     def finished(self, rec: TargetRecord) -> None:
         c = self.counts
@@ -120,6 +127,10 @@ class RichProgress:
 
     def event(self, display: str, rec: TargetRecord, event: SearchEvent) -> None:
         self.bar.update(self.task, description=escape(f"{rec.declaration}: {event.summary()}"[:70]))
+
+    def grow(self, n: int) -> None:
+        self.counts.total += n
+        self.bar.update(self.task, total=self.counts.total, remaining=self.counts.remaining)
 
     def finished(self, rec: TargetRecord) -> None:
         c = self.counts

@@ -3,6 +3,10 @@
 Within a file, target i+1 is re-read from the text with the proofs of targets 0..i applied, so what is
 finally written is exactly what was checked in sequence. Files run concurrently; the semaphore bounds the
 searches (and re-verifications) across all of them.
+
+A job may bring its own targets (``FileJob.targets``: `repair`'s, found from a whole-document check); they are
+followed through earlier edits by their unchanged declaration text. With a SkeletonPolicy, a failed search's
+verified skeleton is written and its sorries are proved as targets right after it (batch/skeletons.py).
 """
 
 from __future__ import annotations
@@ -16,13 +20,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from ..core.events import SearchEvent, SearchStatus
-from ..core.geometry import location, proof_start
+from ..core.events import SearchEvent, SearchResult, SearchStatus
+from ..core.geometry import location, proof_start, relocate
+from ..core.skeleton import Skeleton
 from ..core.splice import spliced_document
 from ..core.targets import find_targets
 from ..core.types import Candidate, Target
 from ..engine.port import EnginePort, SearchOptions
 from .report import Report, TargetRecord, save_report
+from .skeletons import SkeletonPolicy, expand_skeleton
 from .writeback import Snapshot
 
 
@@ -33,12 +39,17 @@ class ProgressSink(Protocol):
 
     def finished(self, rec: TargetRecord) -> None: ...
 
+    def grow(self, n: int) -> None:
+        """``n`` more targets than announced (a written skeleton's sorries)."""
+        ...
+
 
 @dataclass
 class FileJob:
     snapshot: Snapshot
     display: str  # the file's name in the report and the diff
     only_lines: set[int] | None = None  # 0-based lines: prove only the targets there (`--line`)
+    targets: list[Target] | None = None  # the targets to prove, when not the file's sorries (`repair`'s)
 
 
 @dataclass
@@ -47,6 +58,7 @@ class FileResult:
     text: str  # the file's text with every verified proof applied
     records: list[TargetRecord] = field(default_factory=list)
     problem: str = ""  # the targets could not be followed through the edits (rare; see _follow)
+    sub_ordinals: Counter[str] = field(default_factory=Counter)  # skeleton sorries numbered per declaration
 
 
 @dataclass(frozen=True)
@@ -60,22 +72,31 @@ def target_ids(targets: Sequence[Target]) -> list[TargetId]:
     seen: Counter[tuple[str, str]] = Counter()
     ids = []
     for t in targets:
-        k = (t.full_name, t.kind.value)
-        ids.append(TargetId(t.full_name, t.kind.value, seen[k]))
+        kind = "repair" if t.repair is not None else t.kind.value
+        k = (t.full_name, kind)
+        ids.append(TargetId(t.full_name, kind, seen[k]))
         seen[k] += 1
     return ids
 
 
 def _outcome(status: SearchStatus) -> str:
     return {SearchStatus.PROVED: "proved", SearchStatus.TIMEOUT: "timeout", SearchStatus.CANCELLED: "cancelled",
-            SearchStatus.ERROR: "error"}.get(status, "failed")
+            SearchStatus.ERROR: "error", SearchStatus.NOTHING_TO_REPAIR: "nothing-to-repair"}.get(status, "failed")
+
+
+@dataclass
+class Found:
+    """What one target's search left: a verified proof, or a verified skeleton (never both)."""
+
+    proof: Candidate | None = None
+    skeleton: Skeleton | None = None
 
 
 class BatchRunner:
     def __init__(self, engine: EnginePort, *, concurrency: int, use_model: bool,
                  report: Report, report_path: Path | None, progress: ProgressSink,
                  previous: Report | None = None, retry_failed: bool = False,
-                 deadline_s: float | None = None) -> None:
+                 deadline_s: float | None = None, skeletons: SkeletonPolicy | None = None) -> None:
         self.engine = engine
         self.sem = asyncio.Semaphore(concurrency)
         self.use_model = use_model
@@ -85,6 +106,7 @@ class BatchRunner:
         self.previous = previous
         self.retry_failed = retry_failed
         self.deadline_s = deadline_s
+        self.skeletons = skeletons
         self._save_lock = asyncio.Lock()
 
     async def run(self, jobs: Sequence[FileJob]) -> list[FileResult]:
@@ -100,6 +122,8 @@ class BatchRunner:
     # -- one file ----------------------------------------------------------------------------
 
     async def _file(self, job: FileJob) -> FileResult:
+        if job.targets is not None:
+            return await self._own_targets(job, job.targets)
         path, text = job.snapshot.path, job.snapshot.text
         originals = find_targets(path, text)
         ids = target_ids(originals)
@@ -119,11 +143,33 @@ class BatchRunner:
                 await self._record(job, result, rec)
                 left_in_place += 1
                 continue
-            proof = await self._prove(job, target, rec)
-            if proof is not None:
-                result.text = spliced_document(target, proof)
+            found = await self._prove(job, target, rec)
+            if found.proof is not None:
+                result.text = spliced_document(target, found.proof)
+            elif found.skeleton is not None and self.skeletons is not None:
+                left = await expand_skeleton(self, job, result, target, rec, found.skeleton, before=left_in_place)
+                left_in_place += 1 if left is None else left
             else:
                 left_in_place += 1
+            await self._record(job, result, rec)
+        return result
+
+    async def _own_targets(self, job: FileJob, targets: Sequence[Target]) -> FileResult:
+        """Targets the job brought (one per declaration, earliest first): each is found again in the text with the
+        earlier ones' proofs applied by its declaration's text, which those edits did not touch."""
+        result = FileResult(job, job.snapshot.text)
+        for orig, tid in zip(targets, target_ids(targets), strict=True):
+            loc = location(orig)
+            rec = TargetRecord(file=job.display, line=loc.line + 1, col=loc.col + 1, declaration=tid.declaration,
+                               kind=tid.kind, ordinal=tid.ordinal, goal=orig.goal)
+            target = orig if result.text == orig.text else relocate(orig, result.text)
+            if target is None:
+                rec.outcome, rec.reason = "error", "the declaration could not be found again after earlier edits"
+            else:
+                target = dataclasses.replace(target, repair=orig.repair)  # relocate may re-read it without one
+                found = await self._prove(job, target, rec)
+                if found.proof is not None:
+                    result.text = spliced_document(target, found.proof)
             await self._record(job, result, rec)
         return result
 
@@ -153,7 +199,7 @@ class BatchRunner:
 
     # -- one target --------------------------------------------------------------------------
 
-    async def _prove(self, job: FileJob, target: Target, rec: TargetRecord) -> Candidate | None:
+    async def _prove(self, job: FileJob, target: Target, rec: TargetRecord) -> Found:
         prev = self.previous.find(rec.key) if self.previous else None
         if prev is not None and prev.proved and prev.proof is not None:
             cand = Candidate(prev.proof, prev.helpers, prev.origin)
@@ -166,12 +212,17 @@ class BatchRunner:
             if verdict is not None and verdict.proved:
                 self._copy(prev, rec)
                 rec.resumed = True
-                return cand
+                return Found(proof=cand)
         elif prev is not None and not prev.proved and not self.retry_failed:
             self._copy(prev, rec)
             rec.resumed = True
-            return None
-        return await self._search(job, target, rec)
+            return Found()
+        res = await self._search(job, target, rec)
+        if res is None:
+            return Found()
+        if res.status is SearchStatus.PROVED and res.proof is not None:
+            return Found(proof=res.proof)
+        return Found(skeleton=res.skeleton)
 
     async def _with_goal(self, target: Target) -> Target:
         """Read the goal once here so the report has it; the engine then reuses it (it reads a goal only
@@ -184,10 +235,10 @@ class BatchRunner:
     @staticmethod
     def _copy(prev: TargetRecord, rec: TargetRecord) -> None:
         for name in ("goal", "outcome", "proof", "helpers", "origin", "attempts", "sketches", "tokens", "time_s",
-                     "model_used", "reason", "transcript"):
+                     "model_used", "reason", "transcript", "skeleton", "sorries_left"):
             setattr(rec, name, getattr(prev, name))
 
-    async def _search(self, job: FileJob, target: Target, rec: TargetRecord) -> Candidate | None:
+    async def _search(self, job: FileJob, target: Target, rec: TargetRecord) -> SearchResult | None:
         def on_event(event: SearchEvent) -> None:
             self.progress.event(job.display, rec, event)
 
@@ -213,7 +264,8 @@ class BatchRunner:
         rec.goal = target.goal or rec.goal
         if res.status is SearchStatus.PROVED and res.proof is not None:
             rec.proof, rec.helpers, rec.origin = res.proof.proof, res.proof.helpers, res.proof.origin
-            return res.proof
+            return res
         if rec.outcome == "proved":  # PROVED without a proof would be an engine bug; never trust it
             rec.outcome, rec.reason = "error", "the search reported success without a proof"
-        return None
+            return None
+        return res

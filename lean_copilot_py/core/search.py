@@ -5,6 +5,12 @@ cuts its running check). Before PROVED is returned, the winning candidate is scr
 final verification under the target's own statement, and its axioms are audited. (Behind core/sharing.py, as
 the Engine runs it, that final check of a document Lean has just proved is answered by the verdict Lean gave
 for exactly that document, not sent to Lean a second time.)
+
+A repair target (``target.repair``) first has the user's own proof checked (core/search_repair.py): when Lean
+proves it the result is NOTHING_TO_REPAIR and nothing is replaced; otherwise the model's prompt carries that proof
+and Lean's errors as its prior turn. Every check the search makes is offered to a SkeletonKeeper; a search that
+ends without a proof re-verifies the best skeleton once and returns it in ``SearchResult.skeleton``, never as the
+proof.
 """
 
 from __future__ import annotations
@@ -35,6 +41,9 @@ from .events import (
 )
 from .goal_statement import goal_statement
 from .protocols import Checker, CheckPriority, Generator, Problem, PromptFamily
+from .repair import prior_turn
+from .search_repair import ACCEPTED_AS_IS, check_original, original_note
+from .skeleton import SkeletonKeeper, verify_skeleton
 from .transcript import Transcript, write_transcript
 from .types import Candidate, Outcome, Target, TargetKind, Verdict
 from .verification import checked, final_verification
@@ -59,6 +68,7 @@ class SearchConfig:
     allowed_axioms: tuple[str, ...] = ("propext", "Classical.choice", "Quot.sound")
     allow_native_decide: bool = False
     transcript_dir: Path | None = None
+    skeletons: bool = True  # keep the best verified skeleton of a search that finds no proof
 
     @classmethod
     def from_settings(
@@ -113,6 +123,9 @@ class Search:
         self.transcript = Transcript(self.id, target)
         self._cancelled = asyncio.Event()
         self._crashes: list[str] = []
+        self.keeper = SkeletonKeeper(config.allowed_axioms, allow_native_decide=config.allow_native_decide)
+        # What automation and attempts check through: every verdict is also offered to the keeper.
+        self._watched = self.keeper.watching(self._check) if config.skeletons else self._check
 
     # -- plumbing ---------------------------------------------------------------------------------------
 
@@ -170,6 +183,8 @@ class Search:
             if not body.done():  # run() itself was cancelled: stop the children, then propagate
                 body.cancel()
                 await asyncio.gather(body, return_exceptions=True)
+        if result.status in (SearchStatus.FAILED, SearchStatus.TIMEOUT):
+            await self._keep_skeleton(result)
         self.stats.elapsed = time.monotonic() - start
         if result.status is not SearchStatus.PROVED:
             result.proof = None  # never hand out an unverified candidate
@@ -178,8 +193,40 @@ class Search:
             result.transcript_path = await write_transcript(self.config.transcript_dir, self.transcript, result)
         return result
 
+    async def _keep_skeleton(self, result: SearchResult) -> None:
+        """The best skeleton, re-verified once (its own final verification); dropped when that fails."""
+        best = self.keeper.best
+        if best is None or not self.config.skeletons:
+            return
+        cfg = self.config
+        try:
+            async with asyncio.timeout(cfg.check_timeout_s + 5.0):  # past the deadline: one check, bounded
+                kept = await verify_skeleton(self._check, best, allowed_axioms=cfg.allowed_axioms,
+                                             allow_native_decide=cfg.allow_native_decide,
+                                             priority=CheckPriority(final=True, owner=f"{self.id}/skeleton"))
+        except TimeoutError:
+            kept = None
+        if kept is None:
+            self.transcript.notes.append(f"skeleton from {best.candidate.origin} failed re-verification: dropped")
+            return
+        result.skeleton = self.transcript.skeleton = kept
+        self.transcript.notes.append(f"verified skeleton kept ({kept.summary()})")
+
+    async def _repair_start(self, result: SearchResult) -> bool:
+        """Check the user's proof first; True when Lean accepts it as it is (nothing to repair)."""
+        self.target, verdict = await check_original(self.target, self._check, owner=self.id)
+        self.transcript.target = self.target
+        self.transcript.notes.append(original_note(verdict))
+        if not verdict.proved:
+            return False
+        result.status, result.verdict, result.reason = SearchStatus.NOTHING_TO_REPAIR, verdict, ACCEPTED_AS_IS
+        result.model_used = False
+        return True
+
     async def _run(self, result: SearchResult) -> None:
         cfg = self.config
+        if self.target.repair is not None and await self._repair_start(result):
+            return
         # The quick tactics go first; the library searches (exact?, apply?) can take many seconds on a big
         # library, so with a model they run beside the attempts instead of keeping the GPU waiting.
         quick = [t for t in cfg.automation if not is_search_tactic(t)]
@@ -227,7 +274,7 @@ class Search:
             self._emit(AutomationTried(self.id, tactic, verdict.outcome))
 
         auto = await run_automation(
-            self.target, tactics, self._check, slots=cfg.slots,
+            self.target, tactics, self._watched, slots=cfg.slots,
             allow_native_decide=cfg.allow_native_decide, on_tried=tried,
         )
         self.transcript.automation = [*self.transcript.automation, *auto.tried]
@@ -258,13 +305,15 @@ class Search:
         problem = problem_for(self.target)
         if self.target.kind is TargetKind.CURSOR:
             problem = replace(problem, goal=self.target.goal)
+        if self.target.repair is not None:
+            problem = replace(problem, prior=prior_turn(self.target))
 
         def on_sketch(attempt: int, turn: int, verdict: Verdict) -> None:
             self.stats.sketches_checked += 1
             self._emit(SketchChecked(self.id, attempt, turn, verdict.outcome, self.stats.sketches_checked))
 
         attempts = [
-            Attempt(i, self.target, problem, self.generator, self.family, self._check, cfg.attempt,
+            Attempt(i, self.target, problem, self.generator, self.family, self._watched, cfg.attempt,
                     session=f"{self.id}-{i}", on_sketch=on_sketch)
             for i in range(1, cfg.attempts + 1)
         ]

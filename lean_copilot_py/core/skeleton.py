@@ -18,6 +18,7 @@ from .protocols import CheckFn, CheckPriority
 from .screen import candidate_text, screen
 from .structure import structure_findings
 from .types import Candidate, Finding, LeanMessage, Outcome, Severity, Verdict
+from .verification import checked
 
 SORRY_AXIOM = "sorryAx"
 # The texts lean/messages.py recognises (a test checks the two agree): the core reads verdicts without lean/.
@@ -145,3 +146,23 @@ class SkeletonKeeper:
             return verdict
 
         return offered
+
+
+async def verify_skeleton(
+    check: CheckFn,
+    skeleton: Skeleton,
+    *,
+    allowed_axioms: Collection[str],
+    allow_native_decide: bool,
+    priority: CheckPriority,
+) -> Skeleton | None:
+    """A skeleton's final verification, as a proof has its own: screened (all but `sorry`), checked once more
+    under the pinned statement, and the verdict must still be a skeleton's (incomplete, no error, axioms allowed
+    but for sorryAx). The re-checked skeleton, or None when it no longer passes (it is then dropped)."""
+    candidate = skeleton.candidate
+    if skeleton_findings(candidate, allow_native_decide=allow_native_decide):
+        return None
+    verdict = await checked(check, candidate, priority)
+    if not is_skeleton(verdict, frozenset(allowed_axioms), candidate):
+        return None
+    return Skeleton(candidate, verdict, sorry_count(candidate), tuple(s.goal for s in verdict.sorries))

@@ -187,7 +187,9 @@ class Engine:
             project = await asyncio.to_thread(discover, target.path)
             toolchain = project.toolchain if project else None
             keys = [cache_key(target, toolchain)]  # an early search's first key is its statement's
-            if self.settings.search.cache:
+            # A repair checks the user's own proof first (a proof Lean accepts is left alone): no cached proof
+            # replaces it before that. What it finds is stored like any proof.
+            if self.settings.search.cache and target.repair is None:
                 hit = await self.cache.lookup(keys[0], lambda c: self.verify(target, c))
                 if hit is not None:
                     self._in_background(goal)
@@ -232,11 +234,12 @@ class Engine:
             self._in_background(goal)
             return None
         target = goal.result()
-        search.transcript.target = target
+        # The search may have checked a repair's original proof meanwhile: its verdict stays in the transcript.
+        search.transcript.target = replace(target, repair=search.target.repair)
         if target.goal is None:
             return None
         keys.append(cache_key(target, toolchain))
-        if not self.settings.search.cache:
+        if not self.settings.search.cache or target.repair is not None:
             return None
         hit = await self.cache.lookup(keys[-1], lambda c: self.verify(target, c))
         if hit is None or (run.done() and not run.cancelled() and run.result().status is SearchStatus.PROVED):
@@ -305,7 +308,7 @@ class Engine:
                                   allow_native_decide=s.lean.allow_native_decide),
             attempts=1, deadline_s=max(0.1, budget), automation=(), slots=s.lean.slots,
             check_timeout_s=min(s.lean.check_timeout_s, budget), allowed_axioms=tuple(s.lean.allowed_axioms),
-            allow_native_decide=s.lean.allow_native_decide, transcript_dir=None,
+            allow_native_decide=s.lean.allow_native_decide, transcript_dir=None, skeletons=False,
         )
         result = await Search(target, checker, cfg, generator=gen, family=fam).run()
         if result.status is SearchStatus.PROVED and result.proof is not None and not result.proof.helpers:
