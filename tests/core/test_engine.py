@@ -15,19 +15,9 @@ from lean_copilot_py.engine.engine import Engine
 from lean_copilot_py.engine.port import SearchOptions
 from lean_copilot_py.settings import Settings
 from tests.fakes.lake_project import make_lake_project
+from tests.helpers import make_target
 
-from .conftest import (
-    FakeChecker,
-    FakeFamily,
-    FakeGenerator,
-    chunks,
-    failed,
-    final_reply,
-    make_target,
-    proved,
-    sketch_reply,
-    thm,
-)
+from .conftest import FakeChecker, FakeFamily, FakeGenerator, chunks, failed, final_reply, proved, sketch_reply, thm
 
 
 def settings(tmp_path: Path, **search) -> Settings:

@@ -14,8 +14,9 @@ from lean_copilot_py.core.pruning import Retention, TranscriptPruner, prune
 from lean_copilot_py.engine.engine import Engine
 from lean_copilot_py.settings import Settings
 from tests.fakes.lake_project import make_lake_project
+from tests.helpers import make_target
 
-from .conftest import FakeChecker, failed, make_target
+from .conftest import FakeChecker, failed
 
 DAY = 86400.0
 NOW = 1_800_000_000.0

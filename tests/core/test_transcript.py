@@ -9,8 +9,7 @@ from pathlib import Path
 from lean_copilot_py.core.attempt import AttemptResult, TurnRecord
 from lean_copilot_py.core.events import SearchResult, SearchStatus
 from lean_copilot_py.core.transcript import Transcript, excerpt, write_transcript
-
-from .conftest import make_target
+from tests.helpers import make_target
 
 
 def test_excerpt_keeps_the_start_and_the_end() -> None:

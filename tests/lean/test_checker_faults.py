@@ -15,8 +15,7 @@ from lean_copilot_py.core.types import Candidate, Outcome, Pos
 from lean_copilot_py.lean import LeanChecker
 from lean_copilot_py.settings import LeanSettings
 from lean_copilot_py.testing.lean_script import Rule, Script, proved, read_log, write_script
-
-from .conftest import make_target
+from tests.helpers import make_target
 
 TEXT = "import Std\n\ntheorem t (n : Nat) : n + 0 = n := by\n  sorry\n"
 

@@ -14,8 +14,7 @@ from lean_copilot_py.core.splice import spliced_document
 from lean_copilot_py.core.targets import find_targets
 from lean_copilot_py.core.types import Candidate, Pos, TargetKind
 from lean_copilot_py.lean.shadow import header_key, import_header, shadow_for, sorry_positions
-
-from .conftest import make_target
+from tests.helpers import make_target
 
 TEXT = "import Mathlib\n\ntheorem t (n : Nat) : n + 0 = n := by\n  sorry\n\ntheorem after : True := trivial\n"
 HELPERS = "private theorem h (n : Nat) : n + 0 = n := by\n  simp\n\nprivate theorem g : True := trivial"
