@@ -1,13 +1,15 @@
-"""Target geometry (core/geometry.py): a target found in one version of a document, relocated into the next."""
+"""Target geometry (core/geometry.py): where a proof starts, and a target found in one version of a document
+relocated into the next."""
 
 from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
 
-from lean_copilot_py.core.geometry import relocate
+from lean_copilot_py.core.geometry import proof_start, relocate
 from lean_copilot_py.core.targets import declaration_to_prove, find_targets
-from lean_copilot_py.core.types import Pos
+from lean_copilot_py.core.types import Pos, TargetKind
+from tests.helpers import make_target
 
 TEXT = "theorem foo (n : Nat) : n + 0 = n := by\n  intro\n  exact rfl\n\ntheorem bar : True := by\n  sorry\n"
 
@@ -31,3 +33,9 @@ def test_relocate_a_target_core_targets_does_not_list() -> None:
     assert target is not None and not find_targets(path, text)
     moved = relocate(target, "\n\n" + text)
     assert moved is not None and moved.proof_span == target.proof_span.shifted(2)
+
+
+def test_proof_start_after_by():
+    t = make_target()
+    assert proof_start(t) == Pos(3, 2)  # the first tactic after `by`
+    assert proof_start(make_target(kind=TargetKind.SORRY)) == Pos(3, 2)
