@@ -25,32 +25,10 @@ from lean_copilot_py.core.types import (
     Severity,
     Span,
     Target,
-    TargetKind,
     Verdict,
-    offset_to_pos,
 )
 from lean_copilot_py.testing.char_tokenizer import CharTokenizer
-
-STATEMENT = "theorem foo (n : Nat) : n + 0 = n"
-DOC = f"import Mathlib\n\n{STATEMENT} := by\n  sorry\n"
-
-
-def make_target(text: str = DOC, path: Path = Path("/tmp/proj/Foo.lean"), kind: TargetKind = TargetKind.DECLARATION,
-                goal: str | None = None) -> Target:
-    start = text.index("theorem")
-    assign = text.index(":=", start) + 2
-    end = len(text.rstrip("\n"))
-    if kind is TargetKind.DECLARATION:
-        ps = Span(offset_to_pos(text, assign), offset_to_pos(text, end))
-    else:
-        s = text.index("sorry")
-        ps = Span(offset_to_pos(text, s), offset_to_pos(text, s + 5))
-    return Target(
-        path=path, text=text, kind=kind, decl_name="foo", full_name="foo",
-        decl_span=Span(offset_to_pos(text, start), offset_to_pos(text, end)),
-        header=text[start:assign], proof_span=ps, indent=0, goal=goal,
-    )
-
+from tests.helpers import STATEMENT, make_target
 
 # --- tokenizer / family -------------------------------------------------------------------------------
 

@@ -10,8 +10,9 @@ from lean_copilot_py.core.screen import screen_candidate
 from lean_copilot_py.core.search import Search
 from lean_copilot_py.core.types import Candidate, Outcome, Verdict
 from lean_copilot_py.settings import SearchSettings
+from tests.helpers import make_target
 
-from .conftest import FakeChecker, FakeFamily, FakeGenerator, config, final_reply, make_target, sketch_reply, thm
+from .conftest import FakeChecker, FakeFamily, FakeGenerator, config, final_reply, sketch_reply, thm
 
 # Issue 16: `dbg_trace` reads `"{"\""}"` as one interpolated literal, so the next line is code to Lean.
 HIDING = 'dbg_trace "{"\\""}"; rfl\n#eval IO.println "HIDDEN" --"'

@@ -13,8 +13,9 @@ from lean_copilot_py.core.automation import (
 from lean_copilot_py.core.events import ProofFound, SearchStatus
 from lean_copilot_py.core.search import Search
 from lean_copilot_py.core.types import LeanMessage, Outcome, Pos, Severity, Span, TargetKind, Verdict
+from tests.helpers import make_target
 
-from .conftest import FakeChecker, FakeFamily, FakeGenerator, config, failed, final_reply, make_target, proved, thm
+from .conftest import FakeChecker, FakeFamily, FakeGenerator, config, failed, final_reply, proved, thm
 
 S = Span(Pos(1, 2), Pos(1, 8))
 

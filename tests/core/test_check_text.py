@@ -9,8 +9,7 @@ from pathlib import Path
 from lean_copilot_py.core.check_text import check_form, normal_lines
 from lean_copilot_py.core.types import Candidate, LeanMessage, Outcome, Pos, Severity, SorryGoal, Span, Verdict
 from lean_copilot_py.lean.shadow import shadow_for
-
-from .conftest import DOC, make_target
+from tests.helpers import DOC, make_target
 
 
 def key(proof: str, helpers: str = "") -> str:

@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 from lean_copilot_py.core.events import SearchStatus
 from lean_copilot_py.core.search import Search
 from lean_copilot_py.core.types import Outcome, Verdict
+from tests.helpers import make_target
 
-from .conftest import FakeChecker, FakeFamily, FakeGenerator, config, final_reply, make_target, sketch_reply, thm
+from .conftest import FakeChecker, FakeFamily, FakeGenerator, config, final_reply, sketch_reply, thm
 
 BODIES = ["omega", "sorry", "exact?", "simp", "rfl", "native_decide", "admit", "linarith"]
 outcomes = st.sampled_from(list(Outcome))

@@ -1,25 +1,22 @@
-"""The transcript folder stays bounded (core/pruning.py), and a transcript keeps only an excerpt of a long
-prompt (core/transcript.py)."""
+"""The transcript folder stays bounded (core/pruning.py): oldest and expired pairs go, recent ones and other files
+stay, at most one scan per interval and off the event loop, and the engine prunes after a search."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import threading
 import time
 from pathlib import Path
 
 from lean_copilot_py.core import pruning
-from lean_copilot_py.core.attempt import AttemptResult, TurnRecord
-from lean_copilot_py.core.events import SearchResult, SearchStatus
 from lean_copilot_py.core.pruning import Retention, TranscriptPruner, prune
-from lean_copilot_py.core.transcript import Transcript, excerpt, write_transcript
 from lean_copilot_py.engine.engine import Engine
 from lean_copilot_py.settings import Settings
 from tests.fakes.lake_project import make_lake_project
+from tests.helpers import make_target
 
-from .conftest import FakeChecker, failed, make_target
+from .conftest import FakeChecker, failed
 
 DAY = 86400.0
 NOW = 1_800_000_000.0
@@ -132,24 +129,3 @@ async def test_the_engine_prunes_after_a_search(tmp_path: Path) -> None:
         assert stems(transcripts) == {res.transcript_path.name.rsplit(".", 1)[0]}
     finally:
         await engine.aclose()
-
-
-def test_excerpt_keeps_the_start_and_the_end() -> None:
-    assert excerpt("short") == "short"
-    text = "HEAD" + "x" * 100_000 + "theorem the_statement : True := by"
-    cut = excerpt(text)
-    assert len(cut) < 6100 and cut.startswith("HEAD") and cut.endswith("theorem the_statement : True := by")
-    assert f"[{len(text) - 6000} characters left out of this transcript]" in cut
-
-
-async def test_a_transcript_of_a_huge_prompt_stays_small(tmp_path: Path) -> None:
-    prefix = "-- a long file\n" * 200_000  # 3 MB before the target, all of it in the prompt
-    turn = TurnRecord(index=0, sent=prefix + "theorem t : True := by", output="<sketch>trivial</sketch>")
-    tr = Transcript("s1", make_target(path=tmp_path / "Foo.lean"), attempts=[AttemptResult(1, turns=[turn])])
-    path = await write_transcript(tmp_path, tr, SearchResult("s1", SearchStatus.FAILED, reason="no"))
-    assert path is not None
-    md, data = path.read_text(), json.loads(path.with_suffix(".json").read_text())
-    assert path.stat().st_size < 20_000 and path.with_suffix(".json").stat().st_size < 20_000
-    assert "theorem t : True := by" in md and "characters left out" in md
-    sent = data["attempts"][0]["turns"][0]
-    assert sent["sent_chars"] == len(turn.sent) and sent["sent"].endswith("theorem t : True := by")

@@ -12,8 +12,7 @@ from lean_copilot_py.core.protocols import CheckPriority
 from lean_copilot_py.core.sharing import SharedChecks
 from lean_copilot_py.core.types import Candidate, LeanMessage, Outcome, Pos, Severity, Span, Target, Verdict
 from lean_copilot_py.lean.shadow import shadow_for
-
-from .conftest import make_target
+from tests.helpers import make_target
 
 
 @dataclass
@@ -54,11 +53,6 @@ class GatedChecker:
 async def settle() -> None:
     for _ in range(5):
         await asyncio.sleep(0)
-
-
-@pytest.fixture
-def target() -> Target:
-    return make_target()
 
 
 async def test_identical_and_variant_candidates_share_one_check(target: Target) -> None:
@@ -183,13 +177,12 @@ async def test_on_real_lean_a_shared_verdict_is_what_the_variant_gets_alone(real
     variant's verdict (message positions, texts, snippet) is what checking that variant by itself gives."""
     from lean_copilot_py.lean import LeanChecker
     from lean_copilot_py.settings import LeanSettings
-    from tests.lean.conftest import make_target as lean_target
     from tests.real_lean import prelude_file
 
     text = prelude_file("theorem add_zero' (a : N) : Eq (N.add a N.z) a := sorry")
     path = prelude_project / "Prelude" / "Target.lean"
     path.write_text(text, encoding="utf-8")
-    target = lean_target(text, "add_zero'", path=path)
+    target = make_target(text, "add_zero'", path=path)
     variants = [Candidate("Eq.refl\n  bogus_ident"),
                 Candidate("Eq.refl -- reflexivity\n  -- applied to the wrong thing\n\n  bogus_ident")]
     lean = LeanChecker(prelude_project, LeanSettings(server_command=real_lean.server_command(), slots=1))

@@ -1,17 +1,15 @@
 """Fixtures for the checker tests: a throwaway Lake-looking project, the scripted fake Lean server, checkers
-on the real prelude Lean (tests/real_lean.py), and Target objects built straight from text (no dependency on
-core/targets.py)."""
+on the real prelude Lean (tests/real_lean.py). Targets come from tests/helpers.py:make_target (the real finder)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from lean_copilot_py.core.types import Pos, Span, Target, TargetKind, offset_to_pos
+from lean_copilot_py.core.types import Pos, offset_to_pos
 from lean_copilot_py.lean import LeanChecker
 from lean_copilot_py.settings import LeanSettings
 from lean_copilot_py.testing.lean_script import Script, fake_lean_command, write_script
@@ -74,45 +72,6 @@ async def make_real_checker(real_lean: RealLean, prelude_project: Path) -> Async
     yield make
     for checker in made:
         await checker.aclose()
-
-
-def make_target(
-    text: str,
-    name: str,
-    *,
-    kind: TargetKind = TargetKind.DECLARATION,
-    full_name: str | None = None,
-    path: Path = Path("Proj/Test.lean"),
-) -> Target:
-    """The declaration ``name`` of ``text`` (from its keyword to the next blank line or the end). For a
-    SORRY target, the first `sorry` of the declaration is the target and the rest count as other sorries."""
-    m = re.search(rf"^[ \t]*(?:theorem|lemma|example|def)\s+{re.escape(name)}(?![\w'.])", text, re.M)
-    assert m is not None, name
-    start = m.start() + (len(m.group(0)) - len(m.group(0).lstrip()))
-    blank = text.find("\n\n", start)
-    end = len(text.rstrip("\n")) if blank < 0 else blank
-    assign = text.index(":=", start)
-    decl_span = Span(offset_to_pos(text, start), offset_to_pos(text, end))
-    if kind is TargetKind.SORRY:
-        sorries = [mm.start() for mm in re.finditer(r"\bsorry\b", text[start:end])]
-        first = start + sorries[0]
-        proof_span = Span(offset_to_pos(text, first), offset_to_pos(text, first + len("sorry")))
-        other = len(sorries) - 1
-    else:
-        proof_span = Span(offset_to_pos(text, assign + 2), decl_span.end)
-        other = 0
-    return Target(
-        path=path,
-        text=text,
-        kind=kind,
-        decl_name=name,
-        full_name=full_name or name,
-        decl_span=decl_span,
-        header=text[start : assign + 2],
-        proof_span=proof_span,
-        indent=decl_span.start.col,
-        other_sorries=other,
-    )
 
 
 def line_of(snippet: str, needle: str) -> Pos:

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import psutil
 import pytest
+from leanclient.aio import AsyncLeanLSPClient
 
 from lean_copilot_py.core.types import Candidate, Outcome, Pos
 from lean_copilot_py.lean import LeanChecker
 from lean_copilot_py.settings import LeanSettings
 from lean_copilot_py.testing.lean_script import Rule, Script, proved, read_log, write_script
-
-from .conftest import make_target
+from tests.helpers import make_target
 
 TEXT = "import Std\n\ntheorem t (n : Nat) : n + 0 = n := by\n  sorry\n"
 
@@ -96,14 +96,34 @@ async def test_checks_run_in_parallel_across_slots(make_checker):
     assert pool.peak_held == 4  # the four checks held four slots at the same time
 
 
-async def test_one_slot_serialises_checks(make_checker, log_path):
+async def test_one_slot_serialises_checks(make_checker, log_path, monkeypatch):
+    # What the checker asked of Lean, in order: a text sent to a slot ("sent") and Lean's diagnostics for it
+    # complete ("elaborated"). On one slot each check's text must be elaborated before the next text is sent.
+    record: list[str] = []
+    open_file, diagnostics = AsyncLeanLSPClient.open, AsyncLeanLSPClient.diagnostics
+
+    async def recorded_open(self, path, text=None, *args, **kwargs):
+        if text is not None and "simp --" in text:
+            record.append("sent")
+        return await open_file(self, path, text, *args, **kwargs)
+
+    async def recorded_diagnostics(self, *args, **kwargs):
+        report = await diagnostics(self, *args, **kwargs)
+        if record and record[-1] == "sent":
+            record.append("elaborated")
+        return report
+
+    monkeypatch.setattr(AsyncLeanLSPClient, "open", recorded_open)
+    monkeypatch.setattr(AsyncLeanLSPClient, "diagnostics", recorded_diagnostics)
     checker = await make_checker(Script(rules=[proved(r"simp", delay_s=0.2)]), slots=1)
     target = make_target(TEXT, "t")
     await checker.check(target, Candidate("by\n  simp"))
     verdicts = await asyncio.gather(*(checker.check(target, Candidate(f"by\n  simp -- {i}")) for i in range(3)))
     assert all(v.proved for v in verdicts)
-    # One document, and each new text is sent only after Lean was asked to finish the previous one: on one slot
-    # the checks ran one after another (however long each took).
+    assert record == ["sent", "elaborated"] * 3  # never a second text while Lean elaborated the first
+    (pool,) = checker.slots.pools.values()
+    assert pool.peak_held == 1 and pool.extra_opened == 0  # the pool's own books: one slot, held by one check
+    # The fake Lean saw one document, and each new text only after the previous one's wait.
     sent = [e for e in read_log(log_path) if e.get("method") in ("textDocument/didOpen", "textDocument/didChange",
                                                                   "textDocument/waitForDiagnostics")]
     assert len({uri_of(e) for e in sent}) == 1

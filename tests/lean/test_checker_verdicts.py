@@ -9,8 +9,7 @@ import pytest
 
 from lean_copilot_py.core.types import Candidate, Outcome, Pos, Severity, TargetKind
 from lean_copilot_py.testing.lean_script import Diag, Rule, Script, error, proved, read_log, unsolved
-
-from .conftest import make_target
+from tests.helpers import make_target
 
 TEXT = """import Std
 

@@ -13,8 +13,7 @@ from lean_copilot_py.lean import LeanChecker
 from lean_copilot_py.lean.epoch import SourceStamp, fingerprint
 from lean_copilot_py.settings import LeanSettings
 from lean_copilot_py.testing.lean_script import Rule, Script, proved
-
-from .conftest import make_target
+from tests.helpers import make_target
 
 TEXT = "import Std\n\ntheorem t (n : Nat) : n + 0 = n := by\n  sorry\n"
 

@@ -15,10 +15,10 @@ from pathlib import Path
 import psutil
 import pytest
 
-from lean_copilot_py.core.targets import find_targets
-from lean_copilot_py.core.types import Candidate, Outcome, Pos, Severity, Target
+from lean_copilot_py.core.types import Candidate, Outcome, Pos, Severity
 from lean_copilot_py.lean.kimina import KiminaChecker, sendable, split_like_server
 from lean_copilot_py.settings import LeanSettings
+from tests.helpers import make_target
 from tests.kimina_server import KiminaServer, running_kimina
 from tests.real_lean import PRELUDE_BASE, RealLean
 
@@ -55,10 +55,6 @@ end T
 PATH = Path("/kimina/A.lean")
 
 
-def target(name: str, text: str = TEXT) -> Target:
-    return next(t for t in find_targets(PATH, text) if t.decl_name == name)
-
-
 @pytest.fixture(scope="module")
 def kimina(real_lean: RealLean, tmp_path_factory: pytest.TempPathFactory) -> Iterator[KiminaServer]:
     with running_kimina(real_lean, tmp_path_factory.mktemp("kimina")) as server:
@@ -77,8 +73,8 @@ async def test_proved_with_the_header_run_once(kimina: KiminaServer) -> None:
     seen = len(kimina.repl_requests())
     c = checker(kimina)
     try:
-        v = await c.check(target("a"), Candidate("Eq.refl"))
-        again = await c.check(target("first"), Candidate("Eq.refl"))
+        v = await c.check(make_target(TEXT, "a", path=PATH), Candidate("Eq.refl"))
+        again = await c.check(make_target(TEXT, "first", path=PATH), Candidate("Eq.refl"))
     finally:
         await c.aclose()
     assert v.outcome is Outcome.PROVED, v.reason
@@ -100,7 +96,8 @@ async def test_proved_with_the_header_run_once(kimina: KiminaServer) -> None:
 async def test_failed_at_the_candidates_own_position(kimina: KiminaServer) -> None:
     c = checker(kimina)
     try:
-        v = await c.check(target("a"), Candidate("Eq.refl", helpers="theorem helper : True := N.z"))
+        helper = Candidate("Eq.refl", helpers="theorem helper : True := N.z")
+        v = await c.check(make_target(TEXT, "a", path=PATH), helper)
     finally:
         await c.aclose()
     assert v.outcome is Outcome.FAILED
@@ -115,7 +112,7 @@ async def test_failed_at_the_candidates_own_position(kimina: KiminaServer) -> No
 async def test_sorry_is_incomplete_with_its_goal(kimina: KiminaServer) -> None:
     c = checker(kimina)
     try:
-        v = await c.check(target("a"), Candidate("sorry"))
+        v = await c.check(make_target(TEXT, "a", path=PATH), Candidate("sorry"))
     finally:
         await c.aclose()
     assert v.outcome is Outcome.INCOMPLETE, v.reason
@@ -127,9 +124,10 @@ async def test_sorry_is_incomplete_with_its_goal(kimina: KiminaServer) -> None:
 async def test_axiom_audit(kimina: KiminaServer) -> None:
     c = checker(kimina)
     try:
-        allowed = await c.check(target("c"), Candidate("propext (fun h => h) (fun h => h)"))
-        user = await c.check(target("b"), Candidate("user_ax"))
-        helper = await c.check(target("b"), Candidate("helper", helpers="theorem helper : Eq N.one N.two := user_ax"))
+        allowed = await c.check(make_target(TEXT, "c", path=PATH), Candidate("propext (fun h => h) (fun h => h)"))
+        user = await c.check(make_target(TEXT, "b", path=PATH), Candidate("user_ax"))
+        helper = await c.check(make_target(TEXT, "b", path=PATH),
+                               Candidate("helper", helpers="theorem helper : Eq N.one N.two := user_ax"))
     finally:
         await c.aclose()
     assert allowed.outcome is Outcome.PROVED and allowed.axioms == ("propext",), allowed.reason
@@ -142,9 +140,9 @@ async def test_timeout_kills_the_repl_and_the_next_check_works(kimina: KiminaSer
     seen = len(kimina.repl_requests())
     try:
         started = time.monotonic()
-        v = await c.check(target("slow"), Candidate("Eq.refl"))
+        v = await c.check(make_target(TEXT, "slow", path=PATH), Candidate("Eq.refl"))
         took = time.monotonic() - started
-        after = await c.check(target("a"), Candidate("Eq.refl"))
+        after = await c.check(make_target(TEXT, "a", path=PATH), Candidate("Eq.refl"))
     finally:
         await c.aclose()
     assert v.outcome is Outcome.TIMEOUT and "timed out in 1" in v.reason, v.reason
@@ -159,7 +157,7 @@ async def test_a_repl_killed_mid_check_is_retried(kimina: KiminaServer) -> None:
     c = checker(kimina, timeout=30, retries=1)
     seen = len(kimina.repl_requests())
     try:
-        task = asyncio.create_task(c.check(target("slow"), Candidate("Eq.refl")))
+        task = asyncio.create_task(c.check(make_target(TEXT, "slow", path=PATH), Candidate("Eq.refl")))
         pid = None
         for _ in range(200):
             pid = next((r["pid"] for r in _since(kimina, seen) if ":= @T.slow" in r["cmd"]), None)
@@ -184,8 +182,8 @@ async def test_prelude_documents_get_a_fresh_repl(kimina: KiminaServer) -> None:
     seen = len(kimina.repl_requests())
     c = checker(kimina)
     try:
-        first = await c.check(target("t", text), Candidate("Eq.refl"))
-        second = await c.check(target("t", text), Candidate("Eq.refl"))
+        first = await c.check(make_target(text, "t", path=PATH), Candidate("Eq.refl"))
+        second = await c.check(make_target(text, "t", path=PATH), Candidate("Eq.refl"))
         doc = await c.check_document(PATH, wrong)
     finally:
         await c.aclose()
@@ -201,7 +199,7 @@ async def test_prelude_documents_get_a_fresh_repl(kimina: KiminaServer) -> None:
 async def test_goals_at_and_whole_documents(kimina: KiminaServer) -> None:
     c = checker(kimina)
     try:
-        goals = await c.goals_at(PATH, TEXT, target("a").proof_span.start)
+        goals = await c.goals_at(PATH, TEXT, make_target(TEXT, "a", path=PATH).proof_span.start)
         nothing = await c.goals_at(PATH, TEXT, Pos(0, 0))
         doc = await c.check_document(PATH, TEXT)
         broken = TEXT.replace("theorem b : Eq N.one N.two := sorry", "theorem b : Eq N.one N.two := oops")
@@ -224,7 +222,7 @@ async def test_api_key(real_lean: RealLean, tmp_path: Path) -> None:
         for key in (None, "wrong", "s3cret"):
             c = checker(server, api_key=key)
             try:
-                verdicts[key] = await c.check(target("a"), Candidate("Eq.refl"))
+                verdicts[key] = await c.check(make_target(TEXT, "a", path=PATH), Candidate("Eq.refl"))
             finally:
                 await c.aclose()
         assert verdicts[None].outcome is Outcome.CRASHED and "API key" in verdicts[None].reason
@@ -249,16 +247,17 @@ async def test_no_free_repl_then_a_retry(real_lean: RealLean, tmp_path: Path) ->
     with running_kimina(real_lean, tmp_path, max_repls=1, max_wait_s=1) as server:
         warm = checker(server)
         try:
-            assert (await warm.check(target("a"), Candidate("Eq.refl"))).proved  # the REPL exists
+            assert (await warm.check(make_target(TEXT, "a", path=PATH), Candidate("Eq.refl"))).proved  # the REPL exists
         finally:
             await warm.aclose()
         for retries, expect in ((0, Outcome.CRASHED), (6, Outcome.PROVED)):
             busy_checker, quick = checker(server, timeout=3), KiminaChecker(
                 server.url, LeanSettings(check_timeout_s=20), retries=retries, backoff_s=0.5)
             try:
-                busy = asyncio.create_task(busy_checker.check(target("slow"), Candidate("Eq.refl")))
+                slow = make_target(TEXT, "slow", path=PATH)
+                busy = asyncio.create_task(busy_checker.check(slow, Candidate("Eq.refl")))
                 await asyncio.sleep(0.3)
-                v = await quick.check(target("a"), Candidate("Eq.refl"))
+                v = await quick.check(make_target(TEXT, "a", path=PATH), Candidate("Eq.refl"))
                 assert (await busy).outcome in (Outcome.TIMEOUT, Outcome.PROVED)
             finally:
                 await busy_checker.aclose()
@@ -270,7 +269,7 @@ async def test_no_free_repl_then_a_retry(real_lean: RealLean, tmp_path: Path) ->
 
 async def test_unreachable_server_is_a_crash_verdict() -> None:
     c = KiminaChecker("http://127.0.0.1:9", LeanSettings(), retries=1, backoff_s=0.01)
-    v = await c.check(target("a"), Candidate("Eq.refl"))
+    v = await c.check(make_target(TEXT, "a", path=PATH), Candidate("Eq.refl"))
     await c.aclose()
     assert v.outcome is Outcome.CRASHED and "kept failing" in v.reason
 
@@ -314,5 +313,6 @@ async def test_a_repl_error_answer_is_a_crash(monkeypatch: pytest.MonkeyPatch) -
         return KiminaReply(0.0, None, {"message": "Unknown environment."})
 
     monkeypatch.setattr(KiminaChecker, "post", post)
-    v = await KiminaChecker("http://127.0.0.1:9", LeanSettings()).check(target("a"), Candidate("Eq.refl"))
+    unreachable = KiminaChecker("http://127.0.0.1:9", LeanSettings())
+    v = await unreachable.check(make_target(TEXT, "a", path=PATH), Candidate("Eq.refl"))
     assert v.outcome is Outcome.CRASHED and "Unknown environment." in v.reason

@@ -1,5 +1,5 @@
-"""lean/pool.py: who gets a slot that frees up, and when an urgent check gets an extra one. A fake clock, no
-Lean, no wall-clock assertions."""
+"""lean/pool.py: which slot a check gets (the longest shared prefix), who gets a slot that frees up, cancelled
+waiters, and when an urgent check gets an extra one. A fake clock, no Lean, no wall-clock assertions."""
 
 from __future__ import annotations
 
@@ -141,3 +141,30 @@ async def test_the_timer_wakes_the_queue_when_running_checks_turn_long() -> None
     final = asyncio.create_task(pool.acquire("u", CheckPriority(final=True)))
     got = await asyncio.wait_for(final, 5.0)  # no release happens: only the pool's own timer can grant it
     assert got.extra
+
+
+async def test_pool_prefers_slot_with_longest_shared_prefix():
+    pool = ShadowPool("S", 2)
+    a = await pool.acquire("x")
+    b = await pool.acquire("y")
+    a.text, b.text = "import A\ntheorem one", "import A\ntheorem two"
+    pool.release(a)
+    pool.release(b)
+    again = await pool.acquire("import A\ntheorem two, edited")
+    assert again is b
+
+
+async def test_pool_waits_and_survives_cancelled_waiters():
+    pool = ShadowPool("S", 1)
+    slot = await pool.acquire("t")
+    waiter = asyncio.create_task(pool.acquire("t"))
+    cancelled = asyncio.create_task(pool.acquire("t"))
+    await asyncio.sleep(0)
+    cancelled.cancel()
+    await asyncio.sleep(0)
+    assert not waiter.done()
+    pool.release(slot)
+    assert await asyncio.wait_for(waiter, 1) is slot
+    assert pool.busy == 1
+    pool.release(slot)
+    assert pool.idle

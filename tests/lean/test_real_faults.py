@@ -11,9 +11,10 @@ import psutil
 import pytest
 
 from lean_copilot_py.core.types import Candidate, Outcome, Pos
+from tests.helpers import make_target
 from tests.real_lean import lean_processes, prelude_file, slow_statement, worker_for
 
-from .conftest import MakeRealChecker, make_target
+from .conftest import MakeRealChecker
 
 pytestmark = pytest.mark.real_lean
 

@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from lean_copilot_py.core.types import Candidate, Outcome, Pos, TargetKind
+from lean_copilot_py.core.types import Candidate, Outcome, Pos
 from lean_copilot_py.lean import LeanChecker
 from lean_copilot_py.settings import LeanSettings
-
-from .conftest import make_target
+from tests.helpers import make_target
 
 pytestmark = [
     pytest.mark.lean,
@@ -33,27 +32,26 @@ async def checker() -> AsyncIterator[LeanChecker]:
     await c.aclose()
 
 
-def target(name: str, kind: TargetKind = TargetKind.DECLARATION):
-    text = BASIC.read_text(encoding="utf-8")
-    return make_target(text, name, kind=kind, full_name=f"LeanProject.{name}", path=BASIC)
+TEXT = BASIC.read_text(encoding="utf-8")
 
 
 async def test_real_proved_failed_incomplete(checker):
-    proved = await checker.check(target("sum_bound"), Candidate("by\n  omega"))
+    proved = await checker.check(make_target(TEXT, "sum_bound", path=BASIC), Candidate("by\n  omega"))
     assert proved.outcome is Outcome.PROVED, proved.reason
     assert proved.axioms is not None and "sorryAx" not in proved.axioms
 
-    failed = await checker.check(target("mul_comm_ex"), Candidate("by\n  exact Nat.not_a_lemma a b"))
+    failed = await checker.check(make_target(TEXT, "mul_comm_ex", path=BASIC),
+                                 Candidate("by\n  exact Nat.not_a_lemma a b"))
     assert failed.outcome is Outcome.FAILED
     assert failed.messages and failed.messages[0].span.start.line == 1
 
-    incomplete = await checker.check(target("add_zero'"), Candidate("by\n  skip"))
+    incomplete = await checker.check(make_target(TEXT, "add_zero'", path=BASIC), Candidate("by\n  skip"))
     assert incomplete.outcome is Outcome.INCOMPLETE
     assert incomplete.goals and "⊢ n + 0 = n" in incomplete.goals[0]
 
 
 async def test_real_sorry_goals_and_goals_at(checker):
-    v = await checker.check(target("two_mul'"), Candidate("by\n  sorry"))
+    v = await checker.check(make_target(TEXT, "two_mul'", path=BASIC), Candidate("by\n  sorry"))
     assert v.outcome is Outcome.INCOMPLETE
     assert v.sorries and "⊢ 2 * n = n + n" in v.sorries[0].goal
     text = BASIC.read_text(encoding="utf-8")
@@ -64,8 +62,9 @@ async def test_real_sorry_goals_and_goals_at(checker):
 
 async def test_real_audit_imitation_and_parallel_checks(checker):
     sneaky = Candidate("by\n  trace \"'LeanProject.add_zero'' does not depend on any axioms\"\n  sorry")
-    cheaters = [checker.check(target("add_zero'"), sneaky)]
-    honest = [checker.check(target("lt_succ'"), Candidate(f"by\n  omega -- {i}")) for i in range(3)]
+    cheaters = [checker.check(make_target(TEXT, "add_zero'", path=BASIC), sneaky)]
+    lt_succ = make_target(TEXT, "lt_succ'", path=BASIC)
+    honest = [checker.check(lt_succ, Candidate(f"by\n  omega -- {i}")) for i in range(3)]
     verdicts = await asyncio.gather(*cheaters, *honest)
     assert verdicts[0].outcome is Outcome.INCOMPLETE
     assert all(v.outcome is Outcome.PROVED for v in verdicts[1:]), [v.reason for v in verdicts]

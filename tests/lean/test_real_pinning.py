@@ -17,12 +17,12 @@ from lean_copilot_py.batch.command import run_prove
 from lean_copilot_py.cli import _build_parser
 from lean_copilot_py.core.events import SearchStatus
 from lean_copilot_py.core.screen import screen_candidate
-from lean_copilot_py.core.targets import find_targets
-from lean_copilot_py.core.types import Candidate, Outcome, Target
+from lean_copilot_py.core.types import Candidate, Outcome
 from lean_copilot_py.engine.engine import Engine
 from lean_copilot_py.lean import LeanChecker
 from lean_copilot_py.settings import LeanSettings, Settings
 from tests.core.conftest import FakeFamily, FakeGenerator, final_reply
+from tests.helpers import make_target
 from tests.real_lean import RealLean, prelude_file
 
 pytestmark = [pytest.mark.real_lean, pytest.mark.timeout(180)]
@@ -45,13 +45,6 @@ DECLS = [
     "instance : Op Bool := sorry",
 ]
 TEXT = prelude_file(*DECLS)
-
-
-def target(path: Path, name: str) -> Target:
-    """The target named ``name``; "example" / "instance" for the unnamed ones."""
-    if name in ("example", "instance"):
-        return next(t for t in find_targets(path, TEXT) if t.header.startswith(f"{name} :"))
-    return next(t for t in find_targets(path, TEXT) if t.decl_name == name)
 
 
 @pytest.fixture
@@ -78,7 +71,7 @@ async def test_the_fixture_really_is_false_and_the_evil_instance_really_proves_i
 async def test_an_instance_helper_that_changes_the_statement_is_not_proved(checked) -> None:
     checker, path = checked
     # Even handed straight to the checker (pinning and screening would refuse this helper first).
-    v = await checker.check(target(path, "op_comm"), Candidate("Eq.refl", helpers=EVIL))
+    v = await checker.check(make_target(TEXT, "op_comm", path=path), Candidate("Eq.refl", helpers=EVIL))
     assert v.outcome is Outcome.FAILED, v.reason
     assert v.reason.startswith("the proof changes what the statement means: Type mismatch")
     assert any("evilOp" in m.text and "userOp" in m.text for m in v.messages)  # Lean's types, for the model
@@ -88,7 +81,7 @@ async def test_an_instance_helper_that_changes_the_statement_is_not_proved(check
 async def test_an_honest_helper_lemma_still_proves(checked) -> None:
     checker, path = checked
     helper = "private theorem add_z_helper (a : N) : Eq (N.add a N.z) a := Eq.refl"
-    v = await checker.check(target(path, "add_z"), Candidate("add_z_helper a", helpers=helper))
+    v = await checker.check(make_target(TEXT, "add_z", path=path), Candidate("add_z_helper a", helpers=helper))
     assert v.outcome is Outcome.PROVED, v.reason
     assert v.axioms == ()
 
@@ -96,18 +89,18 @@ async def test_an_honest_helper_lemma_still_proves(checked) -> None:
 async def test_universe_polymorphic_implicit_and_instance_binders_prove(checked) -> None:
     checker, path = checked
     for name in ("poly", "inst_implicit"):
-        v = await checker.check(target(path, name), Candidate("Eq.refl"))
+        v = await checker.check(make_target(TEXT, name, path=path), Candidate("Eq.refl"))
         assert v.outcome is Outcome.PROVED, (name, v.reason)
 
 
 async def test_data_targets_an_example_and_an_anonymous_instance_are_checked_too(checked) -> None:
     checker, path = checked
-    v = await checker.check(target(path, "some_n"), Candidate("N.add N.z N.one"))
+    v = await checker.check(make_target(TEXT, "some_n", path=path), Candidate("N.add N.z N.one"))
     assert v.outcome is Outcome.PROVED, v.reason
     assert not any("proposition" in m.text for m in v.messages)  # `noncomputable def` check: no linter noise
-    v = await checker.check(target(path, "instance"), Candidate("⟨fun a _ => a⟩"))
+    v = await checker.check(make_target(TEXT, "instance", path=path), Candidate("⟨fun a _ => a⟩"))
     assert v.outcome is Outcome.PROVED, v.reason
-    ex = target(path, "example")
+    ex = make_target(TEXT, "example", path=path)
     v = await checker.check(ex, Candidate("Eq.refl"))
     assert v.outcome is Outcome.PROVED, v.reason
     assert (await checker.check(ex, Candidate("N.z"))).outcome is Outcome.FAILED
@@ -119,14 +112,14 @@ async def test_a_proof_using_the_pinned_statement_is_refused_and_fails_the_audit
     refused = screen_candidate(cheat, strict=False)
     assert refused is not None and "reserved" in refused.reason
     # Handed straight to the checker, the audit names it: the check constant depends on it.
-    v = await checker.check(target(path, "op_comm"), cheat)
+    v = await checker.check(make_target(TEXT, "op_comm", path=path), cheat)
     assert v.outcome is Outcome.FAILED, v.reason
     assert "pinned copy of the statement" in v.reason
 
 
 async def test_a_statement_that_does_not_elaborate_says_so(checked) -> None:
     checker, path = checked
-    v = await checker.check(target(path, "bad_statement"), Candidate("Eq.refl"))
+    v = await checker.check(make_target(TEXT, "bad_statement", path=path), Candidate("Eq.refl"))
     assert v.outcome is Outcome.FAILED
     assert v.reason.startswith("the statement itself does not elaborate") and "mismatch" in v.reason.lower()
 
@@ -155,7 +148,7 @@ async def test_engine_search_does_not_prove_with_an_evil_instance(real_lean, pre
     path.write_text(TEXT, encoding="utf-8")
     engine, gen = _engine(real_lean, tmp_path, EVIL_ANSWER)
     try:
-        res = await engine.search(target(path, "op_comm"))
+        res = await engine.search(make_target(TEXT, "op_comm", path=path))
     finally:
         await engine.aclose()
     assert gen.requests, "the model was asked"
@@ -167,7 +160,7 @@ async def test_engine_search_proves_with_an_honest_helper_made_private(real_lean
     path.write_text(TEXT, encoding="utf-8")
     engine, _ = _engine(real_lean, tmp_path, HONEST_ANSWER)
     try:
-        res = await engine.search(target(path, "add_z"))
+        res = await engine.search(make_target(TEXT, "add_z", path=path))
     finally:
         await engine.aclose()
     assert res.status is SearchStatus.PROVED, res.reason

@@ -10,9 +10,8 @@ import pytest
 from lean_copilot_py.core.types import Candidate, Outcome
 from lean_copilot_py.lean import LeanChecker
 from lean_copilot_py.settings import LeanSettings
+from tests.helpers import make_target
 from tests.real_lean import RealLean, prelude_file
-
-from .conftest import make_target
 
 pytestmark = pytest.mark.real_lean
 

@@ -11,13 +11,13 @@ import pytest
 from lean_copilot_py.core.events import SearchStatus
 from lean_copilot_py.core.protocols import CheckPriority
 from lean_copilot_py.core.screen import screen_candidate
-from lean_copilot_py.core.targets import find_targets
 from lean_copilot_py.core.types import Candidate, Pos, Target, Verdict
 from lean_copilot_py.engine.engine import Engine
 from lean_copilot_py.lean import LeanChecker
 from lean_copilot_py.lean.shadow import shadow_for
 from lean_copilot_py.settings import Settings
 from tests.core.conftest import FakeFamily, FakeGenerator, final_reply, sketch_reply
+from tests.helpers import make_target
 from tests.real_lean import RealLean, prelude_file
 
 pytestmark = [pytest.mark.real_lean, pytest.mark.timeout(180)]
@@ -26,14 +26,9 @@ TEXT = prelude_file("theorem t_ok : True := sorry")
 HIDING = 'dbg_trace "{"\\""}"; True.intro\n#print "HIDDEN" --"'  # the reproduction
 
 
-def _target(path: Path) -> Target:
-    (t,) = (t for t in find_targets(path, TEXT) if t.decl_name == "t_ok")
-    return t
-
-
 def test_lean_really_runs_the_hidden_command(real_lean: RealLean, prelude_project: Path) -> None:
     path = prelude_project / "Hidden.lean"
-    path.write_text(shadow_for(_target(path), Candidate(HIDING)).text, encoding="utf-8")
+    path.write_text(shadow_for(make_target(TEXT, "t_ok", path=path), Candidate(HIDING)).text, encoding="utf-8")
     out = real_lean.run(path).stdout
     assert "HIDDEN" in out.replace('"HIDDEN"', ""), out  # printed by `#print`, not quoted from the source
 
@@ -85,7 +80,7 @@ async def test_a_sketch_hiding_it_never_reaches_lean(real_lean: RealLean, prelud
     gen = FakeGenerator(lambda req, n: replies[min(n, 1)])
     engine = Engine(settings, checker_factory=factory, generator=gen, family=FakeFamily())
     try:
-        res = await engine.search(_target(path))
+        res = await engine.search(make_target(TEXT, "t_ok", path=path))
     finally:
         await engine.aclose()
     assert res.status is SearchStatus.PROVED, res.reason  # the clean final answer

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from lean_copilot_py.core.types import Candidate, Outcome, Pos, Span, Target, TargetKind, offset_to_pos
+from tests.helpers import make_target
 from tests.real_lean import lean_processes, prelude_file
 
-from .conftest import MakeRealChecker, make_target
+from .conftest import MakeRealChecker
 
 pytestmark = pytest.mark.real_lean
 

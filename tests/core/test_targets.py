@@ -7,7 +7,10 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from lean_copilot_py.core.lexer import significant, tokenize
 from lean_copilot_py.core.targets import (
     cursor_target,
     enclosing_declaration,
@@ -15,7 +18,7 @@ from lean_copilot_py.core.targets import (
     in_tactic_position,
     target_at,
 )
-from lean_copilot_py.core.types import Pos, TargetKind, pos_to_offset
+from lean_copilot_py.core.types import Pos, Target, TargetKind, pos_to_offset
 
 P = Path("T.lean")
 PROJECT = Path(__file__).resolve().parents[2] / "lean-project" / "LeanProject"
@@ -177,8 +180,70 @@ def test_a_2000_line_file_is_fast_enough() -> None:
     assert time.perf_counter() - t0 < 0.05
 
 
-def test_garbage_never_raises() -> None:
-    for src in ["theorem", "theorem :=", ":= by sorry", "@[", "namespace", "end end end", "theorem x : («", ""]:
-        find_targets(P, src)
-        target_at(P, src, Pos(0, 3))
-        cursor_target(P, src, Pos(0, 3))
+GARBAGE = ["theorem", "theorem :=", ":= by sorry", "@[", "namespace", "end end end", "theorem x : («", ""]
+NOISE = st.sampled_from(
+    ["\n", "\r\n", "\t", " ", "namespace A\n", "end A\n", "section\n", "/-", "-/", "-- c\n", '"', "«", "»", "⟨", "⟩",
+     "(", ")", "{", "}", "😀", "𝔽", "ℕ", "|", " => ", ":=", "sorry", "theorem"]
+)  # fmt: skip
+BODY = st.sampled_from(
+    [" sorry", " by sorry", "\n  sorry", "\n  have h : True := by sorry", " ⟨rfl, sorry⟩", "\n  exact sorry", " rfl",
+     "\n  simp", "\n  · sorry"]
+)  # fmt: skip
+DECL = st.tuples(
+    st.sampled_from(["", "@[simp] ", "/-- d -/\n", "private "]),
+    st.sampled_from(["theorem", "lemma", "def", "example", "instance"]),
+    st.sampled_from([" x", " y.z", " «a b»", ""]),
+    st.sampled_from([" (n : Nat)", "", " {α : Type} [inst : Op α]"]),
+    st.sampled_from([" : True", " : n = n ∧ True", ""]),
+    st.sampled_from([" :=", " := by", " where", ""]),
+    st.lists(BODY | NOISE, max_size=4).map("".join),
+).map("".join)
+# Declarations of every shape with noise (unbalanced comments, strings, brackets) before, between and inside them.
+LEANISH = st.lists(DECL | NOISE | st.text(max_size=3), max_size=8).map("".join)
+
+
+def assert_within(t: Target, src: str) -> tuple[int, int, int, int]:
+    """The target's spans lie in ``src``, the proof within the declaration; their offsets."""
+    assert t.text == src and t.path == P
+    ds, de = pos_to_offset(src, t.decl_span.start), pos_to_offset(src, t.decl_span.end)
+    ps, pe = pos_to_offset(src, t.proof_span.start), pos_to_offset(src, t.proof_span.end)
+    assert 0 <= ds <= ps <= pe <= de <= len(src), t
+    return ds, de, ps, pe
+
+
+def assert_targets_hold(src: str) -> None:
+    for t in find_targets(P, src):
+        ds, _, ps, pe = assert_within(t, src)
+        assert src[ds:].startswith(t.header), t  # the header is the declaration's own text
+        if t.kind is TargetKind.SORRY:
+            assert src[ps:pe] == "sorry", t
+        else:  # a sorry that is the whole proof: the proof is everything after the header, and is `sorry`
+            assert t.kind is TargetKind.DECLARATION and ps == ds + len(t.header), t
+            assert [k.text for k in significant(tokenize(src[ps:pe]))] in (["sorry"], ["by", "sorry"]), t
+        again = target_at(P, src, t.proof_span.start)  # the code action at the target offers that target
+        assert again is not None and (again.kind, again.proof_span) == (t.kind, t.proof_span), (t, again)
+    lines = src.split("\n")
+    for line in range(len(lines) + 1):
+        for col in (0, 3, len(lines[min(line, len(lines) - 1)])):
+            at = target_at(P, src, Pos(line, col))
+            if at is not None:
+                assert at.kind in (TargetKind.SORRY, TargetKind.DECLARATION)
+                assert_within(at, src)
+            cursor = cursor_target(P, src, Pos(line, col))
+            if cursor is not None:
+                assert cursor.kind is TargetKind.CURSOR and cursor.proof_span.start == cursor.proof_span.end
+                assert_within(cursor, src)
+
+
+@pytest.mark.parametrize("src", GARBAGE)
+def test_garbage_never_raises(src: str) -> None:
+    """Garbage gets targets that still make sense: spans in the text, the proof inside its declaration, a SORRY
+    target exactly a `sorry`, a DECLARATION target a whole proof that is `sorry`, and the code action at each one
+    offering that target."""
+    assert_targets_hold(src)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=40) | LEANISH)
+def test_any_text_gets_targets_that_make_sense(src: str) -> None:
+    assert_targets_hold(src)

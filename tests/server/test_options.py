@@ -1,6 +1,6 @@
-"""Settings through the server (server/options.py): what an untrusted project's .lean-copilot.toml cannot do
-when `lean-copilot serve` runs with the real Engine, what the editor's workspace trust covers, and how many
-messages a flood of settings problems gives."""
+"""Settings through the server (server/options.py): the shapes of the editor's options, what an untrusted project's
+.lean-copilot.toml cannot do when `lean-copilot serve` runs with the real Engine, what the editor's workspace trust
+covers, and how many messages a flood of settings problems gives."""
 
 from __future__ import annotations
 
@@ -14,7 +14,13 @@ from typing import Any
 import pytest
 from lsprotocol import types as lsp
 
-from lean_copilot_py.server.options import MAX_PROBLEM_LOG_LINES, MAX_PROBLEM_POPUPS, ProblemReport, build_settings
+from lean_copilot_py.server.options import (
+    MAX_PROBLEM_LOG_LINES,
+    MAX_PROBLEM_POPUPS,
+    ProblemReport,
+    build_settings,
+    editor_options,
+)
 from lean_copilot_py.settings import SettingsProblem
 from lean_copilot_py.testing.lean_script import Rule, Script, fake_lean_command, proved, write_script
 from tests.fakes.lake_project import make_lake_project
@@ -26,6 +32,13 @@ SERVE = [sys.executable, "-m", "lean_copilot_py", "serve"]
 REPO = str(Path(__file__).resolve().parents[2])
 ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PYTHONPATH": REPO}
 EVIL = "import pathlib, sys\npathlib.Path(sys.argv[1]).write_text('the project ran a program')\n"
+
+
+def test_editor_options_shapes() -> None:
+    inner = {"search": {"attempts": 3}, "model": {"endpoint": None}}
+    assert editor_options({"leanCopilot": inner}) == {"search": {"attempts": 3}, "model": {}}
+    assert editor_options(inner) == {"search": {"attempts": 3}, "model": {}}
+    assert editor_options(None) is None and editor_options([1]) is None
 
 
 def hostile_project(root: Path, tmp_path: Path) -> Path:

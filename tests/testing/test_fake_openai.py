@@ -1,3 +1,6 @@
+"""The scripted OpenAI-compatible server (lean_copilot_py/testing/fake_openai.py) run as its own process, as the
+batch, server and chaos tests run it: it prints its URL, serves its models and its scripted turns, records requests."""
+
 from __future__ import annotations
 
 import json

@@ -16,8 +16,7 @@ from pathlib import Path
 import pytest
 
 from lean_copilot_py.testing.lean_script import Diag, Rule, Script, fake_lean_command, proved, write_script
-
-from .wire import Wire, is_response, session
+from tests.lean.wire import Wire, is_response, session
 
 URI = "file:///proj/A.lean"
 

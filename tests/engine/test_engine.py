@@ -1,5 +1,6 @@
-"""The composition root with injected seams: lazy checkers per Lake root, no-model fallback, goals for
-prompts and cache keys, the proof cache (re-verified hits), verify(), suggest_tactics(), aclose()."""
+"""The Engine (engine/engine.py), the composition root, with injected seams: lazy checkers per Lake root, no-model
+fallback, goals for prompts and cache keys, the proof cache (re-verified hits), verify(), suggest_tactics(), aclose(),
+a model built again after a failed build. The core's doubles come from tests/core/conftest.py."""
 
 from __future__ import annotations
 
@@ -9,25 +10,23 @@ from pathlib import Path
 
 from lean_copilot_py.core.cache import ProofCache, cache_key
 from lean_copilot_py.core.events import SearchStatus
-from lean_copilot_py.core.geometry import proof_start
-from lean_copilot_py.core.types import Candidate, Outcome, Pos, TargetKind
+from lean_copilot_py.core.types import Candidate, Outcome, Pos
 from lean_copilot_py.engine.engine import Engine
 from lean_copilot_py.engine.port import SearchOptions
 from lean_copilot_py.settings import Settings
-from tests.fakes.lake_project import make_lake_project
-
-from .conftest import (
+from tests.core.conftest import (
     FakeChecker,
     FakeFamily,
     FakeGenerator,
     chunks,
     failed,
     final_reply,
-    make_target,
     proved,
     sketch_reply,
     thm,
 )
+from tests.fakes.lake_project import make_lake_project
+from tests.helpers import make_target
 
 
 def settings(tmp_path: Path, **search) -> Settings:
@@ -189,24 +188,6 @@ async def test_tampered_cache_file_cannot_smuggle_a_proof(tmp_path):
     assert "by\n  sorry" not in checker.checked_proofs()
 
 
-def test_cache_key_parts():
-    t = make_target(goal="n : Nat\n⊢ n + 0 = n")
-    assert cache_key(t, "a") != cache_key(t, "b")
-    other = make_target(text="import Mathlib\nopen Nat\n\ntheorem foo (n : Nat) : n + 0 = n := by\n  sorry\n",
-                        goal=t.goal)
-    assert cache_key(t, "a") != cache_key(other, "a")  # a different file prefix
-    spaced = make_target(goal="n : Nat\n⊢  n + 0 = n ")
-    assert cache_key(t, "a") == cache_key(spaced, "a")
-
-
-async def test_corrupt_cache_file_is_empty(tmp_path):
-    (tmp_path / "proofs.json").write_text("{not json")
-    c = ProofCache(tmp_path)
-    assert await c.get("x") is None
-    await c.put("x", Candidate("by\n  rfl", origin="automation:rfl"))
-    assert (await ProofCache(tmp_path).get("x")).proof == "by\n  rfl"
-
-
 async def test_verify_is_strict(tmp_path):
     checker = FakeChecker(rule=lambda c: proved())
     e, _ = engine(tmp_path, checker)
@@ -255,12 +236,6 @@ async def test_suggest_tactics_at_cursor(tmp_path):
     e, _ = engine(tmp_path, checker, search={"automation": ["rfl", "simp", "omega"]})
     out = await e.suggest_tactics(root / "Foo.lean", text, Pos(2, 2), budget_s=5)
     assert out == ["simp", "omega"]
-
-
-def test_proof_start_after_by():
-    t = make_target()
-    assert proof_start(t) == Pos(3, 2)  # the first tactic after `by`
-    assert proof_start(make_target(kind=TargetKind.SORRY)) == Pos(3, 2)
 
 
 async def test_a_model_that_could_not_be_built_is_built_again_by_a_later_search(tmp_path, monkeypatch):
