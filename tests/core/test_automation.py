@@ -142,15 +142,22 @@ def test_a_term_position_sorry_gets_the_tactic_under_by() -> None:
 
 
 def _slow_library_search_checker(*, exact_wins: bool) -> FakeChecker:
-    """`exact?` takes 0.5 s (and finds `exact Nat.add_zero n` only if ``exact_wins``); the model's `linarith`
-    proves the goal at once; every quick tactic fails."""
+    """`exact?` takes 0.5 s and finds `exact Nat.add_zero n` if ``exact_wins``, else runs until cancelled; the
+    model's `linarith` proves the goal at once; every quick tactic fails."""
     import asyncio
 
     checker = FakeChecker(rule=lambda c: failed())
+    checker.library_search_running = False  # type: ignore[attr-defined]
 
     async def check(target, candidate, *, timeout=None, priority=None):  # noqa: ASYNC109
         checker.calls.append(candidate)
         if "exact?" in candidate.proof:
+            if not exact_wins:  # a library search that is still running when the model's proof checks
+                checker.library_search_running = True
+                try:
+                    await asyncio.Event().wait()
+                finally:
+                    checker.library_search_running = False
             await asyncio.sleep(0.5)
             if exact_wins:
                 return Verdict(Outcome.PROVED, messages=(info("Try this: exact Nat.add_zero n"),))
@@ -164,16 +171,23 @@ def _slow_library_search_checker(*, exact_wins: bool) -> FakeChecker:
 
 
 async def test_library_searches_run_beside_the_attempts_not_before_them(target):
-    import time
+    import asyncio
 
+    # `exact?` never finishes here: a search that waited for it before asking the model would never end.
     checker = _slow_library_search_checker(exact_wins=False)
-    gen = FakeGenerator(lambda req, n: final_reply(thm("linarith")))
-    started = time.monotonic()
+    seen_running: list[bool] = []
+
+    def reply(req, n):
+        seen_running.append(checker.library_search_running)
+        return final_reply(thm("linarith"))
+
+    gen = FakeGenerator(reply)
     cfg = config(automation=("rfl", "omega", "exact?"), slots=2)
-    res = await Search(target, checker, cfg, generator=gen, family=FakeFamily()).run()
+    async with asyncio.timeout(30):  # a guard against a hang, not a speed target
+        res = await Search(target, checker, cfg, generator=gen, family=FakeFamily()).run()
     assert res.status is SearchStatus.PROVED and res.proof.origin.startswith("model:"), res.reason
-    assert time.monotonic() - started < 0.45  # the model's proof did not wait for `exact?`
-    assert len(gen.requests) >= 1
+    assert seen_running and seen_running[0]  # the model was asked while `exact?` was still being checked
+    assert not checker.library_search_running  # and the winning proof cancelled that check
 
 
 async def test_a_library_search_that_wins_cancels_the_attempts(target):
