@@ -81,6 +81,8 @@ class SearchStatus(enum.StrEnum):
     TIMEOUT = "timeout"  # the deadline passed
     CANCELLED = "cancelled"
     ERROR = "error"  # Lean or the model could not be used at all (reason says why)
+    # A repair target whose proof Lean accepts as written (the file's errors were stale): nothing is replaced.
+    NOTHING_TO_REPAIR = "nothing-to-repair"
 
 
 @dataclass

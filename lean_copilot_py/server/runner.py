@@ -24,6 +24,7 @@ from .searches import CommandResult, RunningSearch, result
 from .skeletons import KeptSkeleton, insert_skeleton
 
 INSERT_SKELETON = "leanCopilot.insertSkeleton"
+NOTHING_TO_REPAIR = SearchStatus.NOTHING_TO_REPAIR.value  # also the command result's status
 
 if TYPE_CHECKING:
     from .app import CopilotServer
@@ -62,11 +63,11 @@ async def run_target(
             res = await engine.search(target, options)
             server.searches.note_transcript(search, res.transcript_path)
             if accepted_as_is(target, res):
-                final = "accepted"
+                final = NOTHING_TO_REPAIR
                 message = f"lean-copilot: Lean accepts the proof of {label} as it is: nothing to repair."
                 if not quiet:
                     tell(server, message, lsp.MessageType.Info, search.id)
-                return result("accepted", search.id, message)
+                return result(NOTHING_TO_REPAIR, search.id, message)
             if res.status is SearchStatus.PROVED and res.proof is not None:
                 progress.report(f"verified proof found; applying ({res.proof.origin or 'search'})", force=True)
                 applied = await apply_proof(server, server.docs, uri, target, res.proof, engine, label)
@@ -95,12 +96,13 @@ async def run_target(
 
 def accepted_as_is(target: Target, res: SearchResult) -> bool:
     """A repair search found the user's own proof accepted by Lean (its errors were stale): nothing to replace.
-    The search says so with a PROVED result that carries no proof, or the user's proof itself."""
-    if target.repair is None or res.status is not SearchStatus.PROVED:
+    The search says so (NOTHING_TO_REPAIR); a "proof" that is the user's own, unchanged, is the same news."""
+    if target.repair is None:
         return False
-    if res.proof is None:
+    if res.status is SearchStatus.NOTHING_TO_REPAIR:
         return True
-    return not res.proof.helpers.strip() and res.proof.proof.strip() == target.repair.original.strip()
+    proof = res.proof if res.status is SearchStatus.PROVED else None
+    return proof is not None and not proof.helpers.strip() and proof.proof.strip() == target.repair.original.strip()
 
 
 def _unproved(

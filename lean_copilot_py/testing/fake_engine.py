@@ -11,7 +11,7 @@ declaration not listed; without, ``status`` (``proved`` with ``proof``/``helpers
 ``error``, ``cancelled``, ``timeout``; ``raise`` raises). ``verify`` accepts only the listed proof when
 ``proofs`` is set, else answers ``verifies``. A search that ends without a proof carries ``skeleton`` (its proof
 text, with ``skeleton_goals``) as its verified skeleton when set. A repair target (``Target.repair``) with
-``accepts_as_is``: Lean accepts the user's proof, so the result is PROVED with no proof, as the engine says it.
+``accepts_as_is``: Lean accepts the user's proof, so the result is NOTHING_TO_REPAIR, as the engine says it.
 
 ``check_document`` answers an error on every occurrence of each key of ``document_errors`` (the value is the
 message), after ``check_delay`` seconds; ``bad_document`` is the older single-error form.
@@ -136,7 +136,7 @@ class FakeEngine:
             raise RuntimeError("Lean server crashed (exit code -9)\nstack...")
         used = self.model_used and options.use_model
         if repair is not None and self.accepts_as_is:
-            return SearchResult(sid, SearchStatus.PROVED, verdict=Verdict(Outcome.PROVED), stats=STATS,
+            return SearchResult(sid, SearchStatus.NOTHING_TO_REPAIR, verdict=Verdict(Outcome.PROVED), stats=STATS,
                                 transcript_path=transcript, model_used=used,
                                 reason="Lean accepts this proof as it is: nothing to repair")
         if status == "proved":

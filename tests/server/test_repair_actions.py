@@ -118,7 +118,7 @@ async def test_a_proof_lean_accepts_as_it_is_is_left_alone(start: Start, lean_fi
     editor.open(uri, BROKEN)
     arg = titled(await actions_at(editor, uri, 1, 4, [PROOF_ERROR]), REPAIR_TITLE)["command"]["arguments"][0]
     result = await editor.command("leanCopilot.repair", arg)
-    assert result["status"] == "accepted", result
+    assert result["status"] == "nothing-to-repair", result
     assert "accepts the proof of `swap` as it is" in result["message"]
     assert editor.applied == [] and editor.texts[uri] == BROKEN
 
