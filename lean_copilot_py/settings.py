@@ -143,6 +143,16 @@ class TrustSettings(_Section):
     workspace: bool = False
 
 
+class ServerSettings(_Section):
+    """The language server's own behaviour (the editor-side keys `leanCopilot.server.command`/`pythonPath` are
+    the VS Code extension's, not these)."""
+
+    # A debounced whole-document check of each open file, whose errors offer "Repair this proof": for editors
+    # without a Lean extension of their own (which would report those errors itself).
+    check_documents: bool = False
+    check_delay_s: float = Field(1.0, ge=0, le=60)  # quiet time after the last edit before a check starts
+
+
 class Settings(_Section):
     model: ModelSettings = ModelSettings()
     vllm: VllmSettings = VllmSettings()
@@ -152,6 +162,7 @@ class Settings(_Section):
     paths: PathsSettings = PathsSettings()
     kimina: KiminaSettings = KiminaSettings()
     trust: TrustSettings = TrustSettings()
+    server: ServerSettings = ServerSettings()
 
     @property
     def transcript_dir(self) -> Path:

@@ -42,6 +42,11 @@ def collect(parts: list[str], smoke: bool, *, progress: bool = True) -> dict[str
         out["responsiveness"] = asyncio.run(run_responsiveness(SMOKE_RESP if smoke else FULL_RESP))
         say("bench: responsiveness (a large document, exit with work queued) ...")
         out["responsiveness"]["large_document"] = asyncio.run(run_large_document(SMOKE_LARGE if smoke else FULL_LARGE))
+        from .repair_menu import FULL_REPAIR_MENU, SMOKE_REPAIR_MENU, run_repair_menu
+
+        say("bench: responsiveness (the repair menu on a large document full of errors) ...")
+        menu = SMOKE_REPAIR_MENU if smoke else FULL_REPAIR_MENU
+        out["responsiveness"]["repair_menu"] = asyncio.run(run_repair_menu(menu))
     if "gpu" in parts:
         from .gpu import run_gpu
 
@@ -67,6 +72,10 @@ def render(results: dict[str, Any]) -> str:
             from .large_document import large_document_table
 
             parts.append(large_document_table(results["responsiveness"]["large_document"]))
+        if "repair_menu" in results["responsiveness"]:
+            from .repair_menu import repair_menu_table
+
+            parts.append(repair_menu_table(results["responsiveness"]["repair_menu"]))
     if "gpu" in results:
         g = results["gpu"]
         if g.get("ran"):

@@ -23,10 +23,12 @@ from ..engine.port import EngineFactory
 from ..engine.threaded import threaded_engine
 from ..project import find_lake_root
 from ..settings import Settings
+from .checking import DocumentChecks
 from .documents import DocumentStore, uri_to_path
 from .options import ProblemReport, build_settings, editor_options
 from .protocol import CopilotProtocol, plain_message
 from .searches import SearchRegistry
+from .skeletons import SkeletonStore
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,9 @@ class CopilotServer(LanguageServer):
         self.docs = DocumentStore()
         self.searches = SearchRegistry(self._running_changed)
         self.engines = EngineHolder(engine_factory or threaded_engine, Settings())
+        self.checks = DocumentChecks(self)  # server.check_documents: our own Lean check of each open file
+        self.docs.on_change(self.checks.document_changed)
+        self.skeletons = SkeletonStore()  # verified skeletons of failed searches, offered apart from proofs
         self.lake_root: Path | None = None
         self.workspace_folders: list[Path] = []  # what the editor's workspace trust covers
         self.options: dict[str, Any] | None = None
@@ -69,9 +74,12 @@ class CopilotServer(LanguageServer):
         if replace_options:
             self.options = editor_options(raw)
         loaded = build_settings(self.lake_root, self.options, self.workspace_folders)
+        was_checking = self.settings.server.check_documents
         if self.engines.replace_settings(loaded.settings):
             trusted = f"; project trusted: {loaded.trusted}" if loaded.trusted else ""
             log.info("settings changed (sources: %s%s)", ", ".join(loaded.sources), trusted)
+            if self.settings.server.check_documents and not was_checking and self._initialized:
+                self.checks.schedule_all()
         for message in self._problems.new_messages(loaded.problems):
             self._report_problem(message)
 

@@ -98,6 +98,9 @@ class DocumentStore:
     def get(self, uri: str) -> Document | None:
         return self._docs.get(uri)
 
+    def all(self) -> list[Document]:
+        return list(self._docs.values())
+
     def __contains__(self, uri: str) -> bool:
         return uri in self._docs
 

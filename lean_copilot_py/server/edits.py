@@ -73,7 +73,7 @@ async def apply_proof(
         if doc is None:
             return ApplyOutcome("changed", f"lean-copilot: {label}: the file was closed; the proof was not applied.")
         if doc.text == target.text:
-            return await _send(server, doc, target, candidate, label)
+            return await send_edit(server, doc, target, candidate, label, f"the proof of {label}")
         moved = relocate(target, doc.text, doc.version)
         if moved is None:
             return ApplyOutcome(
@@ -91,9 +91,11 @@ async def apply_proof(
     return ApplyOutcome("changed", f"lean-copilot: {label}: the file kept changing; the proof was not applied.")
 
 
-async def _send(
-    server: LanguageServer, doc: Document, target: Target, candidate: Candidate, label: str
+async def send_edit(
+    server: LanguageServer, doc: Document, target: Target, candidate: Candidate, label: str, what: str
 ) -> ApplyOutcome:
+    """Send the edit for ``candidate`` (``doc.text`` must be ``target.text``); ``what`` names it in messages
+    ("the proof of `foo`"). Status "proved" when the editor applied it."""
     edit = build_edit(server, doc, target, candidate)
     try:
         response = await server.workspace_apply_edit_async(
@@ -101,8 +103,8 @@ async def _send(
         )
     except Exception as exc:
         log.exception("workspace/applyEdit failed")
-        return ApplyOutcome("error", f"lean-copilot: the editor could not apply the proof of {label}: {exc}")
+        return ApplyOutcome("error", f"lean-copilot: the editor could not apply {what}: {exc}")
     if response is None or not response.applied:
         why = getattr(response, "failure_reason", None) or "the editor refused the edit"
-        return ApplyOutcome("changed", f"lean-copilot: the proof of {label} was not applied: {why}.")
+        return ApplyOutcome("changed", f"lean-copilot: {what} was not applied: {why}.")
     return ApplyOutcome("proved", f"lean-copilot: proved {label}.")

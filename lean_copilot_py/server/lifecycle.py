@@ -31,6 +31,7 @@ def register(server: CopilotServer) -> None:
         doc = server.docs.open(params.text_document)
         if doc is not None:
             server.set_lake_root_from(doc.path)
+            server.checks.schedule(doc)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(params: lsp.DidChangeTextDocumentParams) -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as lsp
 from pygls.uris import from_fs_path
@@ -24,36 +26,57 @@ def _supports_actions(server: CopilotServer) -> bool:
     return bool(caps and caps.window and caps.window.show_message and caps.window.show_message.message_action_item)
 
 
-def tell(server: CopilotServer, message: str, kind: lsp.MessageType, search_id: str | None) -> None:
-    """Show ``message``; offer the transcript of ``search_id`` when it has one.
+@dataclass(frozen=True)
+class MessageAction:
+    """A button on a message: ``run`` when the user picks it; ``hint`` for clients that show no buttons."""
+
+    title: str
+    run: Callable[[], Awaitable[Any]]
+    hint: str
+
+
+def tell(
+    server: CopilotServer,
+    message: str,
+    kind: lsp.MessageType,
+    search_id: str | None,
+    actions: Sequence[MessageAction] = (),
+) -> None:
+    """Show ``message`` with ``actions``, and "Show transcript" when ``search_id`` has a transcript.
 
     The request is written before this returns (so it reaches the client before the command's result);
     the user's answer is awaited in the background.
     """
     transcript = server.searches.transcripts.get(search_id) if search_id else None
-    if transcript is None:
+    offered = list(actions)
+    if transcript is not None:
+        offered.append(MessageAction(SHOW_TRANSCRIPT, lambda: show_transcript(server, transcript),
+                                     f"run {SHOW_TRANSCRIPT_COMMAND} for the transcript"))
+    if not offered:
         server.show(message, kind)
         return
     if not _supports_actions(server):
-        server.show(f"{message} (run {SHOW_TRANSCRIPT_COMMAND} for the transcript)", kind)
+        server.show(f"{message} ({'; '.join(a.hint for a in offered)})", kind)
         return
     future = server.protocol.send_request(
         lsp.WINDOW_SHOW_MESSAGE_REQUEST,
         lsp.ShowMessageRequestParams(
-            type=kind, message=message, actions=[lsp.MessageActionItem(title=SHOW_TRANSCRIPT)]
+            type=kind, message=message, actions=[lsp.MessageActionItem(title=a.title) for a in offered]
         ),
     )
-    server.spawn(_on_answer(server, asyncio.wrap_future(future), transcript))
+    server.spawn(_on_answer(asyncio.wrap_future(future), offered))
 
 
-async def _on_answer(server: CopilotServer, answer: asyncio.Future[lsp.MessageActionItem | None], path: Path) -> None:
+async def _on_answer(answer: asyncio.Future[lsp.MessageActionItem | None], offered: list[MessageAction]) -> None:
     try:
         choice = await answer
     except Exception as exc:  # e.g. the client does not implement showMessageRequest
         log.info("showMessageRequest failed: %s", exc)
         return
-    if choice is not None and choice.title == SHOW_TRANSCRIPT:
-        await show_transcript(server, path)
+    for action in offered:
+        if choice is not None and choice.title == action.title:
+            await action.run()
+            return
 
 
 async def show_transcript(server: CopilotServer, path: Path) -> bool:

@@ -18,9 +18,13 @@ from ..core.types import Target
 from ..engine.port import SearchOptions
 from .documents import Document
 from .edits import apply_proof
-from .notify import one_line, short, tell
+from .notify import MessageAction, one_line, short, tell
 from .progress import SearchProgress
 from .searches import CommandResult, RunningSearch, result
+from .skeletons import KeptSkeleton, insert_skeleton
+
+INSERT_SKELETON = "leanCopilot.insertSkeleton"
+NOTHING_TO_REPAIR = SearchStatus.NOTHING_TO_REPAIR.value  # also the command result's status
 
 if TYPE_CHECKING:
     from .app import CopilotServer
@@ -49,7 +53,8 @@ async def run_target(
     label = label_of(target)
     own = progress is None
     if progress is None:
-        progress = SearchProgress(server, search.token or search.id, f"lean-copilot: proving {label}")
+        doing = "repairing" if target.repair is not None else "proving"
+        progress = SearchProgress(server, search.token or search.id, f"lean-copilot: {doing} {label}")
         await progress.begin("starting")
     final = "cancelled"
     try:
@@ -57,6 +62,12 @@ async def run_target(
             options = SearchOptions(on_event=progress.event, deadline_s=server.settings.search.deadline_s)
             res = await engine.search(target, options)
             server.searches.note_transcript(search, res.transcript_path)
+            if accepted_as_is(target, res):
+                final = NOTHING_TO_REPAIR
+                message = f"lean-copilot: Lean accepts the proof of {label} as it is: nothing to repair."
+                if not quiet:
+                    tell(server, message, lsp.MessageType.Info, search.id)
+                return result(NOTHING_TO_REPAIR, search.id, message)
             if res.status is SearchStatus.PROVED and res.proof is not None:
                 progress.report(f"verified proof found; applying ({res.proof.origin or 'search'})", force=True)
                 applied = await apply_proof(server, server.docs, uri, target, res.proof, engine, label)
@@ -65,7 +76,7 @@ async def run_target(
                     kind = lsp.MessageType.Error if applied.status == "error" else lsp.MessageType.Warning
                     tell(server, applied.message, kind, search.id)
                 return result(applied.status, search.id, applied.message, origin=res.proof.origin)
-        outcome = _unproved(server, search, res, label, quiet)
+        outcome = _unproved(server, search, uri, target, res, quiet)
         final = outcome["status"]
         return outcome
     except asyncio.CancelledError:
@@ -83,9 +94,21 @@ async def run_target(
             progress.end(final)
 
 
+def accepted_as_is(target: Target, res: SearchResult) -> bool:
+    """A repair search found the user's own proof accepted by Lean (its errors were stale): nothing to replace.
+    The search says so (NOTHING_TO_REPAIR); a "proof" that is the user's own, unchanged, is the same news."""
+    if target.repair is None:
+        return False
+    if res.status is SearchStatus.NOTHING_TO_REPAIR:
+        return True
+    proof = res.proof if res.status is SearchStatus.PROVED else None
+    return proof is not None and not proof.helpers.strip() and proof.proof.strip() == target.repair.original.strip()
+
+
 def _unproved(
-    server: CopilotServer, search: RunningSearch, res: SearchResult, label: str, quiet: bool
+    server: CopilotServer, search: RunningSearch, uri: str, target: Target, res: SearchResult, quiet: bool
 ) -> CommandResult:
+    label = label_of(target)
     if res.status is SearchStatus.CANCELLED:
         return result("cancelled", search.id, f"lean-copilot: {label}: cancelled")
     reason = short(res.reason or res.status.value)
@@ -98,9 +121,23 @@ def _unproved(
     message = f"lean-copilot: no verified proof of {label}: {reason}"
     if not res.model_used:
         message += "; only the automation ran (the model was not available)"
+    extra: dict[str, object] = {}
+    actions: list[MessageAction] = []
+    if res.skeleton is not None:
+        kept = server.skeletons.keep(uri, target, res.skeleton, label)
+        message += f". A verified skeleton is kept (not a proof): {res.skeleton.summary()}"
+        extra = {"skeletonId": kept.id, "skeleton": res.skeleton.summary(), "skeletonTitle": kept.title}
+        actions.append(MessageAction(kept.title, lambda: _insert_from_message(server, kept),
+                                     f"run {INSERT_SKELETON} to insert it"))
     if not quiet:
-        tell(server, message, lsp.MessageType.Warning, search.id)
-    return result("failed", search.id, message, modelUsed=res.model_used)
+        tell(server, message, lsp.MessageType.Warning, search.id, actions)
+    return result("failed", search.id, message, modelUsed=res.model_used, **extra)
+
+
+async def _insert_from_message(server: CopilotServer, kept: KeptSkeleton) -> None:
+    outcome = await insert_skeleton(server, kept)
+    kind = lsp.MessageType.Info if outcome.status == "skeleton" else lsp.MessageType.Warning
+    server.show(outcome.message, kind)
 
 
 async def run_fill_all(server: CopilotServer, batch: RunningSearch, uri: str, name: str) -> CommandResult:

@@ -9,7 +9,12 @@ process sees what the server asked for.
 What a search answers: with ``proofs`` set, the proof of the target's declaration, and a failure for a
 declaration not listed; without, ``status`` (``proved`` with ``proof``/``helpers``/``origin``, or ``failed``,
 ``error``, ``cancelled``, ``timeout``; ``raise`` raises). ``verify`` accepts only the listed proof when
-``proofs`` is set, else answers ``verifies``.
+``proofs`` is set, else answers ``verifies``. A search that ends without a proof carries ``skeleton`` (its proof
+text, with ``skeleton_goals``) as its verified skeleton when set. A repair target (``Target.repair``) with
+``accepts_as_is``: Lean accepts the user's proof, so the result is NOTHING_TO_REPAIR, as the engine says it.
+
+``check_document`` answers an error on every occurrence of each key of ``document_errors`` (the value is the
+message), after ``check_delay`` seconds; ``bad_document`` is the older single-error form.
 """
 
 from __future__ import annotations
@@ -27,7 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from ..core.events import AttemptStarted, SearchResult, SearchStats, SearchStatus, SketchChecked
-from ..core.types import Candidate, LeanMessage, Outcome, Pos, Severity, Span, Target, Verdict
+from ..core.skeleton import Skeleton, sorry_count
+from ..core.types import Candidate, LeanMessage, Outcome, Pos, Severity, SorryGoal, Span, Target, Verdict, offset_to_pos
 from ..engine.port import SearchOptions
 from ..settings import Settings
 
@@ -57,6 +63,11 @@ class FakeEngine:
     transcript_dir: str | None = None  # write a transcript per search there
     bad_document: str | None = None  # check_document: an error wherever the text holds this
     documents_checkable: bool = True  # False: check_document answers CRASHED (the check cannot run)
+    document_errors: dict[str, str] | None = None  # check_document: needle -> error message at each occurrence
+    check_delay: float = 0.0  # seconds a check_document takes
+    skeleton: str | None = None  # a failed search's verified skeleton (its proof text)
+    skeleton_goals: list[str] = field(default_factory=list)
+    accepts_as_is: bool = False  # a repair search finds the user's proof accepted
     document_checker: Callable[[Path, str], Awaitable[Verdict]] | None = None  # in process: the whole-file check
     # -- in process only --
     settings: Settings | None = None
@@ -97,7 +108,10 @@ class FakeEngine:
         options = options or SearchOptions()
         self.searched.append(target)
         sid = f"fake-{len(self.searched)}"
-        self.log("search", kind=target.kind.value, decl=target.decl_name, key=target.key())
+        repair = target.repair.original if target.repair is not None else None
+        errors = [m.text for m in target.repair.errors] if target.repair is not None else []
+        self.log("search", kind=target.kind.value, decl=target.decl_name, key=target.key(), repair=repair,
+                 repair_errors=errors)
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
@@ -121,12 +135,25 @@ class FakeEngine:
         if status == "raise":
             raise RuntimeError("Lean server crashed (exit code -9)\nstack...")
         used = self.model_used and options.use_model
+        if repair is not None and self.accepts_as_is:
+            return SearchResult(sid, SearchStatus.NOTHING_TO_REPAIR, verdict=Verdict(Outcome.PROVED), stats=STATS,
+                                transcript_path=transcript, model_used=used,
+                                reason="Lean accepts this proof as it is: nothing to repair")
         if status == "proved":
             return SearchResult(sid, SearchStatus.PROVED, proof=Candidate(proof, self.helpers, self.origin),
                                 verdict=Verdict(Outcome.PROVED), stats=STATS, transcript_path=transcript,
                                 model_used=used)
         return SearchResult(sid, SearchStatus(status), reason=self.reason, stats=STATS, transcript_path=transcript,
-                            model_used=used)
+                            model_used=used, skeleton=self._skeleton(status))
+
+    def _skeleton(self, status: str) -> Skeleton | None:
+        if self.skeleton is None or status not in ("failed", "timeout"):
+            return None
+        candidate = Candidate(self.skeleton, "", "fake:skeleton")
+        sorries = tuple(SorryGoal(Span(Pos(0, 0), Pos(0, 5)), g) for g in self.skeleton_goals)
+        warning = LeanMessage(Severity.WARNING, Span(Pos(0, 0), Pos(0, 5)), "declaration uses 'sorry'")
+        verdict = Verdict(Outcome.INCOMPLETE, messages=(warning,), sorries=sorries, axioms=("sorryAx",))
+        return Skeleton(candidate, verdict, sorry_count(candidate), tuple(self.skeleton_goals))
 
     async def _progress(self, sid: str, options: SearchOptions) -> None:
         for i in range(self.events):
@@ -162,10 +189,20 @@ class FakeEngine:
 
     async def check_document(self, path: Path, text: str) -> Verdict:
         self.documents.append(text)
+        self.log("check_document", chars=len(text))
+        try:
+            await asyncio.sleep(self.check_delay)
+        except asyncio.CancelledError:
+            self.log("check_cancelled", chars=len(text))
+            raise
         if self.document_checker is not None:  # e.g. a real LeanChecker's: the proof scripted, the file's check real
             return await self.document_checker(path, text)
         if not self.documents_checkable:
             return Verdict(Outcome.CRASHED, reason="this checker cannot check a whole document")
+        if self.document_errors:
+            found = tuple(_errors_at(text, self.document_errors))
+            if found:
+                return Verdict(Outcome.FAILED, messages=found, reason=found[0].text)
         if self.bad_document and self.bad_document in text:
             error = LeanMessage(Severity.ERROR, Span(Pos(3, 0), Pos(3, 5)), "unknown identifier 'oops'")
             return Verdict(Outcome.FAILED, messages=(error,), reason="unknown identifier 'oops'")
@@ -177,6 +214,18 @@ class FakeEngine:
         if self._process is not None and self._process.poll() is None:
             self._process.terminate()
             await asyncio.to_thread(self._process.wait)
+
+
+def _errors_at(text: str, errors: dict[str, str]) -> list[LeanMessage]:
+    """An error on each occurrence of each needle, spanning it (document positions, code points)."""
+    found: list[LeanMessage] = []
+    for needle, message in errors.items():
+        start = text.find(needle)
+        while needle and start >= 0:
+            a, b = offset_to_pos(text, start), offset_to_pos(text, start + len(needle))
+            found.append(LeanMessage(Severity.ERROR, Span(a, b), message))
+            start = text.find(needle, start + len(needle))
+    return sorted(found, key=lambda m: m.span.start)
 
 
 async def factory(settings: Settings) -> FakeEngine:

@@ -71,6 +71,15 @@ INLINE_SUGGESTION = "omega"
 # cancelled), and its worker crashes on every candidate in `broken_swap` (so the search ends in an error).
 SLOW = Case("Slow.lean", 2, 2)
 BROKEN = Case("Broken.lean", 2, 2)
+# lean_script.json: Lean rejects `exact Nat.add_comm b a` here (a type mismatch, in the proof); with
+# server.check_documents on (no Lean extension in the e2e editors) the server's own check finds it and offers
+# "Repair this proof"; of the automation only `omega` checks, so it is the repaired proof.
+REPAIR = Case("Repair.lean", 2, 4)
+REPAIR_BROKEN = "Nat.add_comm b a"
+EXPECTED_REPAIRED = """/-- Lean rejects this proof (lean_script.json); "Repair this proof" replaces it. -/
+theorem repair_swap (a b : Nat) : a + b = b + a := by
+  omega
+"""
 
 
 @dataclass(frozen=True)

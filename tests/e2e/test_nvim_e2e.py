@@ -4,6 +4,8 @@
 - prove_at_sorry.lua: `:LeanCopilot prove` (or `fill`, `fillsorry`) on the `sorry`; the buffer must then
   hold exactly the verified proof; also suggestions, :checkhealth and restart.
 - drive.lua: scenarios typed key by key through nvim_input (mappings, insert mode, the command line):
+  `:LeanCopilot repair` on a proof Lean rejects (the server's own check, server.check_documents, finds the
+  error: no Lean plugin runs here) puts the repaired proof in the buffer;
   inline suggestions shown as virtual text (asked for with <C-l>, or by themselves with auto_trigger) and
   accepted with <C-l>; `:LeanCopilot fill` on a file with
   two sorries; `:LeanCopilot cancel` during a search Lean never finishes; a search that ends in an
@@ -25,10 +27,13 @@ from tests.e2e.fixture_project import (
     BROKEN,
     EXPECTED_FILLED_ALL,
     EXPECTED_PROVED,
+    EXPECTED_REPAIRED,
     FILL_ALL,
     INLINE,
     INLINE_SUGGESTION,
     PROVE,
+    REPAIR,
+    REPAIR_BROKEN,
     REPO_ROOT,
     SLOW,
     Case,
@@ -189,3 +194,13 @@ def test_search_error_shows_in_the_statusline_until_restart(tmp_path: Path) -> N
     assert "broken_swap" in out["transcript_text"], context
     assert out["restarted"] and out["after_restart"] == "lean-copilot: idle", context
     assert out["text"] == BROKEN.text() and not out["modified"], context
+
+
+def test_repair_puts_the_repaired_proof_in_the_buffer(tmp_path: Path) -> None:
+    project, out, context = drive(tmp_path, "repair", REPAIR, LEAN_COPILOT_E2E_CHECK="1")
+    assert out["repair_result"]["status"] == "proved", context
+    assert out["text"] == EXPECTED_REPAIRED and not out["modified"], context
+    assert (project.root / REPAIR.file).read_text(encoding="utf-8") == EXPECTED_REPAIRED
+    # Lean saw the user's broken proof (the server's whole-file check) before anything replaced it.
+    assert lean_checked(project, "repair_swap", REPAIR_BROKEN)
+    assert lean_checked(project, "repair_swap", "omega")

@@ -4,6 +4,8 @@ model) and a user's every action runs in one session, each on its own fixture fi
 
 - Ctrl+. on a `sorry` offers the lean-copilot actions; Prove, Fill this sorry and Fill all sorries put
   exactly the verified proofs into the file;
+- Ctrl+. on a proof Lean rejects offers "Repair this proof" (the server's own check finds the error,
+  leanCopilot.server.checkDocuments: no Lean extension runs here), which puts the repaired proof in the file;
 - a verified next tactic appears as ghost text (inline completion) while the user types; Tab accepts it;
 - a search Lean never finishes shows "searching (1)" in the status bar; clicking the item cancels it,
   and nothing is applied;
@@ -31,11 +33,14 @@ from tests.e2e.fixture_project import (
     EXPECTED_FILLED_ALL,
     EXPECTED_FILLED_SORRY,
     EXPECTED_PROVED,
+    EXPECTED_REPAIRED,
     FILL_ALL,
     FILL_SORRY,
     INLINE,
     INLINE_SUGGESTION,
     PROVE,
+    REPAIR,
+    REPAIR_BROKEN,
     REPO_ROOT,
     SLOW,
     Case,
@@ -56,6 +61,7 @@ pytestmark = [
 PROVE_ACTION = "Prove with lean-copilot"
 FILL_SORRY_ACTION = "Fill this sorry with lean-copilot"
 FILL_ALL_ACTION = "Fill all sorries in this file with lean-copilot"
+REPAIR_ACTION = "Repair this proof with lean-copilot"
 
 USER_SETTINGS = {
     # Without these a Restricted Mode dialog, a welcome page or AI chat panels get in the way.
@@ -68,6 +74,8 @@ USER_SETTINGS = {
     "telemetry.telemetryLevel": "off",
     "files.autoSave": "off",
     "leanCopilot.server.command": server_command(),
+    # No Lean extension reports Lean's errors here: the server checks each file itself, for "Repair this proof".
+    "leanCopilot.server.checkDocuments": True,
 }
 
 # name -> (kind, case, action); the order is the session's.
@@ -75,6 +83,7 @@ SCENARIOS: dict[str, tuple[str, Case, str]] = {
     "prove": ("quickfix", PROVE, PROVE_ACTION),
     "fill-sorry": ("quickfix", FILL_SORRY, FILL_SORRY_ACTION),
     "fill-all": ("quickfix", FILL_ALL, FILL_ALL_ACTION),
+    "repair": ("quickfix", REPAIR, REPAIR_ACTION),
     "inline": ("inline", INLINE, ""),
     "cancel": ("cancel", SLOW, PROVE_ACTION),
     "error": ("error", BROKEN, PROVE_ACTION),
@@ -124,6 +133,8 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Session:
                     "line": case.line + 1,
                     "column": case.character + 1,
                     "action": action,
+                    # The text that is gone once the action's edit is in (a `sorry`, the broken proof).
+                    "gone": REPAIR_BROKEN if case is REPAIR else "sorry",
                 }
                 for name, (kind, case, action) in SCENARIOS.items()
             ],
@@ -167,6 +178,15 @@ def test_quick_fix_puts_the_verified_proof_in_the_file(session: Session, name: s
         assert title in titles, context
     assert r["diskText"] == expected, context
     assert r["statusAfter"]["icon"] == "check", context
+
+
+def test_repair_this_proof_puts_the_repaired_proof_in_the_file(session: Session) -> None:
+    r, context = session.scenario("repair")
+    assert REPAIR_ACTION in " | ".join(r["quickFixEntries"]), context
+    assert r["diskText"] == EXPECTED_REPAIRED, context
+    assert r["statusAfter"]["icon"] == "check", context
+    # Lean saw the user's broken proof (the server's whole-file check) before anything replaced it.
+    assert lean_checked(session.project, "repair_swap", REPAIR_BROKEN)
 
 
 def test_fill_all_reports_every_sorry_filled(session: Session) -> None:

@@ -17,5 +17,5 @@ vim.api.nvim_create_user_command("LeanCopilot", function(args)
 end, {
   nargs = "?",
   complete = function(arg_lead) return require("lean_copilot.commands").complete(arg_lead) end,
-  desc = "lean-copilot: prove | fill | fillsorry | cancel | transcript | suggest | accept | restart | status",
+  desc = "lean-copilot: prove | fill | fillsorry | repair | skeleton | cancel | transcript | suggest | accept | restart | status",
 })

@@ -22,6 +22,7 @@ export const SETTING_MAP: ReadonlyArray<readonly [string, string, string]> = [
   ["search.attempts", "search", "attempts"],
   ["search.deadlineSeconds", "search", "deadline_s"],
   ["inline.enabled", "inline", "enabled"],
+  ["server.checkDocuments", "server", "check_documents"],
 ];
 
 /** Settings whose change needs a new server process rather than didChangeConfiguration. */

@@ -62,7 +62,7 @@ export function statusView(status: StatusParams): StatusView {
 
 /** Result of every leanCopilot.* workspace/executeCommand. */
 export interface SearchResult {
-  status: "proved" | "failed" | "cancelled" | "changed" | "error";
+  status: "proved" | "failed" | "cancelled" | "changed" | "error" | "nothing-to-repair" | "skeleton";
   searchId?: string;
   message?: string;
 }
@@ -76,6 +76,10 @@ export function resultMessage(result: unknown): { level: MessageLevel; text: str
   switch (result.status) {
     case "proved":
       return { level: "info", text: text || "Lean Copilot: proof found and verified by Lean." };
+    case "nothing-to-repair":
+      return { level: "info", text: text || "Lean Copilot: Lean accepts this proof as it is; nothing to repair." };
+    case "skeleton":
+      return { level: "info", text: text || "Lean Copilot: verified skeleton inserted (its sorries are left to prove)." };
     case "failed":
       return { level: "warning", text: text || "Lean Copilot: no proof found." };
     case "changed":

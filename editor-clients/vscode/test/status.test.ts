@@ -24,6 +24,9 @@ test("search results: proved informs, failures warn, cancelled is silent, junk i
   assert.equal(resultMessage({ status: "changed" }).level, "warning");
   assert.equal(resultMessage({ status: "error", message: "boom" }).level, "error");
   assert.equal(resultMessage({ status: "cancelled" }).level, "none");
+  assert.equal(resultMessage({ status: "nothing-to-repair", message: "accepted" }).level, "info");
+  assert.equal(resultMessage({ status: "skeleton" }).level, "info");
+  assert.match(resultMessage({ status: "skeleton" }).text, /skeleton/);
   assert.equal(resultMessage(null).level, "none");
   assert.equal(resultMessage("proved").level, "none");
 });

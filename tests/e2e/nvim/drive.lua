@@ -2,7 +2,7 @@
 -- Keys go through nvim_input, so Neovim handles them as typed: mappings (the <C-l> accept key), the
 -- command line (`:LeanCopilot cancel`), insert mode and its autocommands all run for real. The scenario
 -- is a coroutine that yields to the event loop between steps, so the LSP traffic flows meanwhile.
--- Inputs (environment): LEAN_COPILOT_E2E_SCENARIO (inline | inline_auto | fill_all | cancel | error),
+-- Inputs (environment): LEAN_COPILOT_E2E_SCENARIO (inline | inline_auto | fill_all | cancel | error | repair),
 -- LEAN_COPILOT_E2E_FILE, LEAN_COPILOT_E2E_RESULT, LEAN_COPILOT_E2E_LINE/COL (1-based line, 0-based col).
 -- Writes what happened as JSON; the assertions live in tests/e2e/test_nvim_e2e.py.
 local util = require("lean_copilot.util")
@@ -237,6 +237,34 @@ function scenarios.error()
     return s:find("idle", 1, true) and s or nil
   end)
   step("restarted")
+end
+
+-- `:LeanCopilot repair` on a proof Lean rejects. No Lean plugin runs here: the server's own check
+-- (settings.server.check_documents, minimal_init.lua) knows the error once it has checked the file, so
+-- the command is typed again while the server says it knows none yet.
+function scenarios.repair()
+  open_and_attach()
+  cursor_to_target()
+  out.repair_tries = 0
+  local result = nil
+  local deadline = now_s() + 60
+  while now_s() < deadline do
+    local before = #out.results
+    out.repair_tries = out.repair_tries + 1
+    type_keys(":LeanCopilot repair<CR>")
+    wait_for(60000, function() return #out.results > before end)
+    result = out.results[#out.results] and out.results[#out.results].result
+    local message = type(result) == "table" and result.message or ""
+    if not (type(result) == "table" and result.status == "failed" and message:find("no Lean errors known", 1, true)) then
+      break
+    end
+    sleep(500)
+  end
+  out.repair_result = result
+  wait_for(5000, function() return not buf_text():find("Nat.add_comm b a", 1, true) end)
+  step("repaired")
+  type_keys(":write<CR>")
+  wait_for(5000, function() return not vim.bo[lean_buf].modified end)
 end
 
 co = coroutine.create(function()

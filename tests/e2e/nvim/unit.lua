@@ -63,7 +63,7 @@ end)
 
 check(":LeanCopilot completes its subcommands", function()
   local all = commands.complete("")
-  for _, name in ipairs({ "prove", "fill", "cancel", "transcript" }) do
+  for _, name in ipairs({ "prove", "fill", "repair", "skeleton", "cancel", "transcript" }) do
     assert(vim.tbl_contains(all, name), name)
   end
   assert(vim.deep_equal(commands.complete("tr"), { "transcript" }))
@@ -144,6 +144,38 @@ check("showMessageRequest does not block: it says the message and names the comm
   assert(answer == vim.NIL)
   assert(seen[1][1] == "lean-copilot: boom (:LeanCopilot transcript shows the transcript)", vim.inspect(seen))
   assert(seen[1][2] == vim.log.levels.ERROR)
+end)
+
+check("a failure that kept a skeleton names :LeanCopilot skeleton beside the transcript", function()
+  local handlers = require("lean_copilot.handlers")
+  local seen = {}
+  local notify = vim.notify
+  vim.notify = function(msg, level) table.insert(seen, { msg, level }) end
+  handlers.make(false)["window/showMessageRequest"](nil, { type = 2, message = "lean-copilot: no proof; 1 sorry left",
+    actions = { { title = "Insert verified skeleton (1 sorry left)" }, { title = "Show transcript" } } })
+  vim.notify = notify
+  assert(seen[1][1] == "lean-copilot: no proof; 1 sorry left (:LeanCopilot skeleton inserts the verified skeleton; "
+    .. ":LeanCopilot transcript shows the transcript)", vim.inspect(seen))
+end)
+
+check("repair sends Lean's errors from other plugins' diagnostics in UTF-16 columns", function()
+  local file = vim.fn.tempname() .. ".lean"
+  vim.fn.writefile({ "theorem t : True := by", "  exact 𝔸 foo" }, file)
+  vim.cmd("edit " .. file)
+  local buf = vim.api.nvim_get_current_buf()
+  local ns = vim.api.nvim_create_namespace("lean_copilot_unit_diags")
+  -- byte columns, as vim.diagnostic holds them: `foo` starts at byte 12 (𝔸 is 4 bytes, 2 UTF-16 units)
+  vim.diagnostic.set(ns, buf, {
+    { lnum = 1, col = 12, end_lnum = 1, end_col = 15, severity = vim.diagnostic.severity.ERROR, message = "unknown", source = "Lean 4" },
+    { lnum = 1, col = 2, end_lnum = 1, end_col = 7, severity = vim.diagnostic.severity.WARN, message = "a warning" },
+    { lnum = 1, col = 2, end_lnum = 1, end_col = 7, severity = vim.diagnostic.severity.ERROR, message = "ours", source = "lean-copilot" },
+  })
+  local errors = commands.lean_errors(buf, { offset_encoding = "utf-16" })
+  assert(#errors == 1, vim.inspect(errors))
+  assert(errors[1].message == "unknown" and errors[1].severity == 1, vim.inspect(errors))
+  assert(errors[1].range.start.character == 10 and errors[1].range["end"].character == 13, vim.inspect(errors))
+  vim.diagnostic.reset(ns, buf)
+  vim.cmd("bwipeout!")
 end)
 
 check("an edit for an older version of the buffer is refused, not skipped as applied", function()

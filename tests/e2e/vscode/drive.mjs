@@ -1,6 +1,6 @@
 // Drives the VS Code workbench (code-server) in headless Chromium the way a user would, with the
 // keyboard and the mouse, through a list of scenarios in one session, each on its own fixture file:
-//   quickfix  Ctrl+. on the cursor, pick a lean-copilot action, wait for the proof, Ctrl+S
+//   quickfix  Ctrl+. on the cursor, pick a lean-copilot action, wait for the proof (sc.gone leaves), Ctrl+S
 //   inline    open a line after `by`, type its indent, wait for the ghost text, Tab accepts it, Ctrl+S
 //   cancel    Prove on a search Lean never finishes, click the status bar item while it says searching
 //   error     Prove on a search that ends in an error; the status item says so; clicking it restarts
@@ -144,9 +144,10 @@ const scenarios = {
     await quickFix(sc.action, r, shot);
     await shot("action-chosen");
     r.sawSearching = false;
-    await until("every sorry replaced in the editor", async () => {
+    const gone = sc.gone ?? "sorry";
+    await until(`every "${gone}" replaced in the editor`, async () => {
       if ((await status()).icon === "sync") r.sawSearching = true;
-      return !(await editorText()).includes("sorry");
+      return !(await editorText()).includes(gone);
     }, cfg.timeoutMs, 100);
     await shot("proof-applied");
     r.diskText = await save(sc.file);

@@ -1,4 +1,4 @@
--- :LeanCopilot prove|fill|cancel|transcript|suggest|accept|restart|status, built on
+-- :LeanCopilot prove|fill|fillsorry|repair|skeleton|cancel|transcript|suggest|accept|restart|status, built on
 -- workspace/executeCommand with the server's leanCopilot.* commands.
 local client_mod = require("lean_copilot.client")
 local util = require("lean_copilot.util")
@@ -6,7 +6,7 @@ local util = require("lean_copilot.util")
 local M = {}
 
 ---@class LeanCopilotResult
----@field status "proved"|"failed"|"cancelled"|"changed"|"error"
+---@field status "proved"|"failed"|"cancelled"|"changed"|"error"|"nothing-to-repair"|"skeleton"
 ---@field searchId string|nil
 ---@field message string|nil
 
@@ -17,6 +17,8 @@ local LEVELS = {
   failed = vim.log.levels.WARN,
   changed = vim.log.levels.WARN,
   error = vim.log.levels.ERROR,
+  ["nothing-to-repair"] = vim.log.levels.INFO,
+  skeleton = vim.log.levels.INFO,
 }
 
 --- Tells the user how a search ended; a cancelled search stays quiet (the user asked for it), and a
@@ -85,6 +87,65 @@ function M.fill_sorry(on_result)
   return M.execute(bufnr, "leanCopilot.fillSorry", { cursor_target(client) }, on_result)
 end
 
+--- Lean's errors in `bufnr` from other plugins (lean.nvim's diagnostics), as LSP diagnostics in the
+--- client's position encoding: what leanCopilot.repair reads besides the server's own check.
+---@param bufnr integer
+---@param client table
+---@return table[]
+function M.lean_errors(bufnr, client)
+  local out = {}
+  local ok, items = pcall(vim.diagnostic.get, bufnr, { severity = vim.diagnostic.severity.ERROR })
+  if not ok then return out end
+  local encoding = client.offset_encoding or "utf-16"
+  local function column(lnum, col)
+    local line = vim.api.nvim_buf_get_lines(bufnr, lnum, lnum + 1, false)[1] or ""
+    col = math.min(col or 0, #line)
+    if encoding == "utf-8" then return col end
+    local ok32, utf32, utf16 = pcall(vim.str_utfindex, line, col)
+    if not ok32 then return col end
+    return encoding == "utf-32" and utf32 or utf16
+  end
+  for _, d in ipairs(items) do
+    if d.source ~= "lean-copilot" then
+      local end_lnum = d.end_lnum or d.lnum
+      table.insert(out, {
+        range = {
+          start = { line = d.lnum, character = column(d.lnum, d.col) },
+          ["end"] = { line = end_lnum, character = column(end_lnum, d.end_col or d.col) },
+        },
+        severity = 1,
+        message = d.message,
+        source = d.source,
+      })
+    end
+  end
+  return out
+end
+
+--- Repairs the proof of the declaration at the cursor (Lean's errors: other plugins' diagnostics and
+--- the server's own check, settings.server.check_documents).
+---@param on_result LeanCopilotCallback|nil
+---@return boolean
+function M.repair(on_result)
+  local bufnr = vim.api.nvim_get_current_buf()
+  local client = client_for(bufnr)
+  if not client then return false end
+  local argument = cursor_target(client)
+  argument.diagnostics = M.lean_errors(bufnr, client)
+  util.notify("repairing the proof at the cursor…")
+  return M.execute(bufnr, "leanCopilot.repair", { argument }, on_result)
+end
+
+--- Inserts the verified skeleton a failed search kept for the declaration at the cursor.
+---@param on_result LeanCopilotCallback|nil
+---@return boolean
+function M.skeleton(on_result)
+  local bufnr = vim.api.nvim_get_current_buf()
+  local client = client_for(bufnr)
+  if not client then return false end
+  return M.execute(bufnr, "leanCopilot.insertSkeleton", { cursor_target(client) }, on_result)
+end
+
 ---@param on_result LeanCopilotCallback|nil
 ---@return boolean
 function M.fill_all(on_result)
@@ -112,6 +173,8 @@ M.subcommands = {
   prove = function() M.prove() end,
   fill = function() M.fill_all() end,
   fillsorry = function() M.fill_sorry() end,
+  repair = function() M.repair() end,
+  skeleton = function() M.skeleton() end,
   cancel = function() M.cancel() end,
   transcript = function() M.transcript() end,
   suggest = function() require("lean_copilot.inline").request(vim.api.nvim_get_current_buf()) end,

@@ -117,17 +117,22 @@ function M.make(notify_progress)
       if type(result) ~= "table" or type(result.message) ~= "string" then return end
       M.say(result.message, MESSAGE_LEVELS[result.type] or vim.log.levels.INFO)
     end,
-    -- The server asks this when a search ends without a proof ("Show transcript"). Neovim's handler
+    -- The server asks this when a search ends without a proof ("Show transcript", "Insert verified
+    -- skeleton"). Neovim's handler
     -- blocks in inputlist(), which would take the keys of a user who is typing when a background
     -- search ends; say it instead, with the command that does what the action would.
     ["window/showMessageRequest"] = function(_, result)
       if type(result) ~= "table" or type(result.message) ~= "string" then return vim.NIL end
-      local hint = ""
+      local hints = {}
       for _, action in ipairs(result.actions or {}) do
-        if type(action.title) == "string" and action.title:lower():find("transcript", 1, true) then
-          hint = " (:LeanCopilot transcript shows the transcript)"
+        local title = type(action.title) == "string" and action.title:lower() or ""
+        if title:find("skeleton", 1, true) then
+          table.insert(hints, ":LeanCopilot skeleton inserts the verified skeleton")
+        elseif title:find("transcript", 1, true) then
+          table.insert(hints, ":LeanCopilot transcript shows the transcript")
         end
       end
+      local hint = #hints > 0 and (" (" .. table.concat(hints, "; ") .. ")") or ""
       M.say(result.message, MESSAGE_LEVELS[result.type] or vim.log.levels.INFO, hint)
       return vim.NIL
     end,

@@ -50,6 +50,18 @@ function M.check()
     report.warn("lake not on PATH: the server checks proofs with `lake serve` unless settings.lean.server_command is set")
   end
 
+  -- Where "repair" gets Lean's errors: another Lean client's diagnostics, or the server's own check.
+  local settings = config.current.settings or {}
+  local checks = type(settings.server) == "table" and settings.server.check_documents == true
+  if checks then
+    report.ok("repair: the server checks open files itself (settings.server.check_documents)")
+  elseif #util.clients("leanls") > 0 or package.loaded["lean"] then
+    report.ok("repair: Lean's errors come from your Lean plugin's diagnostics")
+  else
+    report.info("repair: no Lean plugin seen; set settings = { server = { check_documents = true } } so "
+      .. ":LeanCopilot repair knows Lean's errors (a project's .lean-copilot.toml may set it too)")
+  end
+
   local clients = util.clients(require("lean_copilot.client").NAME)
   if #clients > 0 then
     for _, c in ipairs(clients) do

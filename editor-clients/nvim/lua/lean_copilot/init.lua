@@ -47,6 +47,8 @@ end
 M.prove = commands.prove
 M.fill_sorry = commands.fill_sorry
 M.fill_all = commands.fill_all
+M.repair = commands.repair
+M.skeleton = commands.skeleton
 M.cancel = commands.cancel
 M.transcript = commands.transcript
 M.statusline = function() return require("lean_copilot.handlers").statusline() end
