@@ -89,35 +89,15 @@ async def _wire(cfg: RepairMenuConfig, work: Path, uri: str, text: str) -> dict[
 
 
 async def _in_process(cfg: RepairMenuConfig, uri: str, text: str) -> dict[str, Any]:
-    from lsprotocol import types as lsp
-
     from ..core.types import LeanMessage, Pos, Severity, Span
-    from ..server.app import build_server
-    from ..server.checking import CheckedText
+    from ..server.latency import code_action_times
 
-    server = build_server()
-    server.docs.open(lsp.TextDocumentItem(uri=uri, language_id="lean4", version=1, text=text))
     decls = text.count("theorem ")
     errors = tuple(LeanMessage(Severity.ERROR, Span(Pos(d * LINES_PER_DECL + 1, 2), Pos(d * LINES_PER_DECL + 1, 16)),
                                ERROR) for d in range(decls))
-    server.checks._results[uri] = CheckedText(text, 1, errors)  # what a finished check of this text leaves
-    handler = server.protocol.fm.features[lsp.TEXT_DOCUMENT_CODE_ACTION]
     rng = random.Random(1)
-
-    async def once(line: int) -> float:
-        at = lsp.Position(line, 4)
-        params = lsp.CodeActionParams(text_document=lsp.TextDocumentIdentifier(uri=uri), range=lsp.Range(at, at),
-                                      context=lsp.CodeActionContext(diagnostics=[]))
-        t = time.perf_counter()
-        actions = await handler(params)
-        ms = 1000 * (time.perf_counter() - t)
-        if not any(a.title == TITLE for a in actions):
-            raise RuntimeError(f"no repair action at line {line}")
-        return ms
-
-    cold = await once(1)
-    times = [await once(rng.randrange(decls) * LINES_PER_DECL + 1) for _ in range(cfg.requests)]
-    await server.aclose()
+    lines = [1] + [rng.randrange(decls) * LINES_PER_DECL + 1 for _ in range(cfg.requests)]
+    cold, *times = await code_action_times(uri, text, errors, lines, expect_title=TITLE)
     return {"server_known_errors": len(errors), "first_request_ms": round(cold, 1), **_stats(times)}
 
 
