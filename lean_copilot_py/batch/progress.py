@@ -36,17 +36,31 @@ class _Counts:
         self.total = total
         self.proved = 0
         self.failed = 0
+        self.skeletons = 0  # verified skeletons written: not proofs, and not failures either
+        self.accepted = 0  # repairs Lean needed none of (the user's proof checks as it is)
         self.t0 = time.monotonic()
 
     def add(self, rec: TargetRecord) -> None:
         if rec.proved:
             self.proved += 1
+        elif rec.outcome == "skeleton":
+            self.skeletons += 1
+        elif rec.outcome == "nothing-to-repair":
+            self.accepted += 1
         else:
             self.failed += 1
 
+    def tally(self) -> str:
+        parts = [f"proved {self.proved}", f"failed {self.failed}"]
+        if self.skeletons:
+            parts.append(f"skeletons {self.skeletons}")
+        if self.accepted:
+            parts.append(f"accepted as is {self.accepted}")
+        return ", ".join(parts)
+
     @property
     def done(self) -> int:
-        return self.proved + self.failed
+        return self.proved + self.failed + self.skeletons + self.accepted
 
     @property
     def remaining(self) -> int:
@@ -87,8 +101,8 @@ class PlainProgress:
     def finished(self, rec: TargetRecord) -> None:
         c = self.counts
         c.add(rec)
-        self.out.write(f"[{c.done}/{c.total}] {outcome_line(rec)} | proved {c.proved}, failed {c.failed}, "
-                       f"remaining {c.remaining}, eta {c.eta()}\n")
+        self.out.write(f"[{c.done}/{c.total}] {outcome_line(rec)} | {c.tally()}, remaining {c.remaining}, "
+                       f"eta {c.eta()}\n")
         self.out.flush()
 
     def note(self, text: str) -> None:
