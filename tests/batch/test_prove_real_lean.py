@@ -23,15 +23,6 @@ A = "theorem a (x : N) : Eq (N.add x N.z) x := sorry"
 B = "theorem b : Eq N.one N.two := sorry"
 
 
-@pytest.fixture(scope="module")
-def tiny_tokenizer(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from lean_copilot_py.testing.tiny_tokenizer import build_tiny_tokenizer
-
-    path = tmp_path_factory.mktemp("tiny-tokenizer")
-    build_tiny_tokenizer().save_pretrained(path)
-    return path
-
-
 @pytest.fixture
 def project(prelude_project: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
@@ -70,7 +61,7 @@ async def run_prove(argv: list[str]) -> tuple[int, str, str]:
 
 
 async def test_write_checks_the_whole_file_with_lean_then_writes(
-    project: Path, real_lean: RealLean, tiny_tokenizer: Path
+    project: Path, real_lean: RealLean, tiny_tokenizer_dir: Path
 ) -> None:
     path = project / "Prelude" / "Goals.lean"
     path.write_text(prelude_file(A, B), encoding="utf-8")
@@ -78,8 +69,8 @@ async def test_write_checks_the_whole_file_with_lean_then_writes(
         {"match": ONLY_A, "turns": [final("theorem a (x : N) : Eq (N.add x N.z) x := Eq.refl")]},
         {"match": ONLY_B, "turns": [final("theorem b : Eq N.one N.two := Eq.refl")]},  # false: Lean refuses it
     ]
-    async with FakeOpenAI({"scripts": scripts}, tokenizer_dir=tiny_tokenizer) as model:
-        configure(project, real_lean, model.url, tiny_tokenizer)
+    async with FakeOpenAI({"scripts": scripts}, tokenizer_dir=tiny_tokenizer_dir) as model:
+        configure(project, real_lean, model.url, tiny_tokenizer_dir)
         code, out, err = await run_prove(["Prelude/Goals.lean", "--write", "--report", "r.json"])
     assert code == 1, err  # b is still open
     written = path.read_text(encoding="utf-8")
@@ -96,7 +87,7 @@ async def test_write_checks_the_whole_file_with_lean_then_writes(
 
 
 async def test_write_refused_when_the_whole_file_gets_a_new_error(
-    project: Path, real_lean: RealLean, tiny_tokenizer: Path
+    project: Path, real_lean: RealLean, tiny_tokenizer_dir: Path
 ) -> None:
     """The proof of `a` checks on its own (its shadow ends at `a`), but its helper `aux` collides with a
     declaration further down the file: only the whole-file check can see that, and the file stays as it was."""
@@ -104,8 +95,8 @@ async def test_write_refused_when_the_whole_file_gets_a_new_error(
     original = prelude_file(A, "theorem aux : True := True.intro")
     path.write_text(original, encoding="utf-8")
     answer = "theorem aux (x : N) : Eq (N.add x N.z) x := Eq.refl\n\ntheorem a (x : N) : Eq (N.add x N.z) x := aux x"
-    async with FakeOpenAI({"scripts": [{"turns": [final(answer)]}]}, tokenizer_dir=tiny_tokenizer) as model:
-        configure(project, real_lean, model.url, tiny_tokenizer)
+    async with FakeOpenAI({"scripts": [{"turns": [final(answer)]}]}, tokenizer_dir=tiny_tokenizer_dir) as model:
+        configure(project, real_lean, model.url, tiny_tokenizer_dir)
         code, _out, err = await run_prove(["Prelude/Goals.lean", "--write", "--report", "r.json"])
     assert code == 4, err
     assert path.read_text(encoding="utf-8") == original

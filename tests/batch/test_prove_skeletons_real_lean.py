@@ -29,15 +29,6 @@ HOLE = r"theorem two \(a : N\) : Eq N\.two N\.two"
 
 
 @pytest.fixture(scope="module")
-def tiny_tokenizer(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from lean_copilot_py.testing.tiny_tokenizer import build_tiny_tokenizer
-
-    path = tmp_path_factory.mktemp("tiny-tokenizer")
-    build_tiny_tokenizer().save_pretrained(path)
-    return path
-
-
-@pytest.fixture(scope="module")
 def built(real_lean: RealLean, tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tests.kimina_server import build_kimina_project
 
@@ -78,13 +69,13 @@ async def run_prove(argv: list[str]) -> tuple[int, str, str]:
 
 
 async def test_a_skeletons_sorry_is_filled_and_the_theorem_ends_proved(
-    project: Path, real_lean: RealLean, tiny_tokenizer: Path
+    project: Path, real_lean: RealLean, tiny_tokenizer_dir: Path
 ) -> None:
     path = project / "Prelude" / "Skeleton.lean"
     scripts = [{"match": PARENT, "turns": [SKETCH, "I cannot finish this."]},
                {"match": HOLE, "turns": [final(f"{HOLE.replace(chr(92), '')} := Eq.refl")]}]
-    async with FakeOpenAI({"scripts": scripts}, tokenizer_dir=tiny_tokenizer) as model:
-        configure(project, real_lean, model.url, tiny_tokenizer)
+    async with FakeOpenAI({"scripts": scripts}, tokenizer_dir=tiny_tokenizer_dir) as model:
+        configure(project, real_lean, model.url, tiny_tokenizer_dir)
         code, _out, err = await run_prove(["Prelude/Skeleton.lean", "--skeletons", "--write", "--report", "r.json"])
     assert code == 0, err
     written = path.read_text(encoding="utf-8")
@@ -105,13 +96,13 @@ async def test_a_skeletons_sorry_is_filled_and_the_theorem_ends_proved(
 
 
 async def test_an_unfilled_sorry_leaves_the_verified_skeleton_written(
-    project: Path, real_lean: RealLean, tiny_tokenizer: Path
+    project: Path, real_lean: RealLean, tiny_tokenizer_dir: Path
 ) -> None:
     path = project / "Prelude" / "Skeleton.lean"
     scripts = [{"match": PARENT, "turns": [SKETCH, "I cannot finish this."]},
                {"match": HOLE, "turns": [final(f"{HOLE.replace(chr(92), '')} := Eq.symm")]}]  # Lean refuses it
-    async with FakeOpenAI({"scripts": scripts}, tokenizer_dir=tiny_tokenizer) as model:
-        configure(project, real_lean, model.url, tiny_tokenizer)
+    async with FakeOpenAI({"scripts": scripts}, tokenizer_dir=tiny_tokenizer_dir) as model:
+        configure(project, real_lean, model.url, tiny_tokenizer_dir)
         code, _out, err = await run_prove(["Prelude/Skeleton.lean", "--skeletons", "--write", "--report", "r.json"])
     assert code == 1, err
     written = path.read_text(encoding="utf-8")

@@ -26,15 +26,6 @@ ALSO = "theorem also : Eq N.two N.two := N.one"
 REPAIRED = "theorem broken (a : N) : Eq (N.add a N.z) a := Eq.refl"
 
 
-@pytest.fixture(scope="module")
-def tiny_tokenizer(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from lean_copilot_py.testing.tiny_tokenizer import build_tiny_tokenizer
-
-    path = tmp_path_factory.mktemp("tiny-tokenizer")
-    build_tiny_tokenizer().save_pretrained(path)
-    return path
-
-
 @pytest.fixture
 def project(prelude_project: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
@@ -58,14 +49,14 @@ def repair_script(match: str, answer: str) -> dict:
 
 
 async def test_a_broken_term_proof_is_repaired_from_leans_real_error(
-    project: Path, real_lean: RealLean, tiny_tokenizer: Path
+    project: Path, real_lean: RealLean, tiny_tokenizer_dir: Path
 ) -> None:
     path = project / "Prelude" / "Broken.lean"
     path.write_text(prelude_file(FINE, BROKEN, ALSO), encoding="utf-8")
     scripts = [repair_script(r"theorem broken\b[^\n]*:= N\.z", REPAIRED),
                repair_script(r"theorem also\b[^\n]*:= N\.one", "theorem also : Eq N.two N.two := N.z")]  # wrong
-    async with FakeOpenAI({"scripts": scripts}, tokenizer_dir=tiny_tokenizer) as model:
-        configure(project, real_lean, model.url, tiny_tokenizer)
+    async with FakeOpenAI({"scripts": scripts}, tokenizer_dir=tiny_tokenizer_dir) as model:
+        configure(project, real_lean, model.url, tiny_tokenizer_dir)
         code, out, err = await run_repair(["Prelude/Broken.lean", "--write", "--report", "r.json"])
         prompts = [r.prompt_text for r in model.requests]
     assert code == 1, err  # `also` is not repaired
@@ -97,7 +88,7 @@ async def test_a_broken_term_proof_is_repaired_from_leans_real_error(
 
 
 async def test_garbage_from_the_model_leaves_the_file_byte_identical(
-    project: Path, real_lean: RealLean, tiny_tokenizer: Path
+    project: Path, real_lean: RealLean, tiny_tokenizer_dir: Path
 ) -> None:
     path = project / "Prelude" / "Garbage.lean"
     original = prelude_file(BROKEN, ALSO).replace("\n", "\r\n").encode("utf-8")  # CRLF survives too
@@ -105,8 +96,8 @@ async def test_garbage_from_the_model_leaves_the_file_byte_identical(
     scripts = [{"turns": ["", "no code here at all \u0000 }}}"]},
                {"turns": ["", final("theorem broken (a : N) : Eq (N.add a N.z) a := sorry")]},
                {"turns": ["", final("theorem broken (a : N) : Eq N.z N.z := Eq.refl")]}]  # another statement
-    async with FakeOpenAI({"scripts": scripts}, tokenizer_dir=tiny_tokenizer) as model:
-        configure(project, real_lean, model.url, tiny_tokenizer)
+    async with FakeOpenAI({"scripts": scripts}, tokenizer_dir=tiny_tokenizer_dir) as model:
+        configure(project, real_lean, model.url, tiny_tokenizer_dir)
         (project / ".lean-copilot.toml").write_text(
             (project / ".lean-copilot.toml").read_text().replace("attempts = 1", "attempts = 3"))
         code, out, err = await run_repair(["Prelude/Garbage.lean", "--write", "--report", "r.json"])
@@ -120,13 +111,13 @@ async def test_garbage_from_the_model_leaves_the_file_byte_identical(
 
 
 async def test_an_import_error_is_reported_not_repaired(project: Path, real_lean: RealLean,
-                                                        tiny_tokenizer: Path) -> None:
+                                                        tiny_tokenizer_dir: Path) -> None:
     path = project / "Prelude" / "Imports.lean"
     original = "prelude\nimport Nonexistent.Module\n\ntheorem x : Eq N.one N.one := N.z\n"
     path.write_text(original, encoding="utf-8")
     async with FakeOpenAI({"scripts": [{"turns": ["", final("theorem x : Eq N.one N.one := Eq.refl")]}]},
-                          tokenizer_dir=tiny_tokenizer) as model:
-        configure(project, real_lean, model.url, tiny_tokenizer)
+                          tokenizer_dir=tiny_tokenizer_dir) as model:
+        configure(project, real_lean, model.url, tiny_tokenizer_dir)
         code, out, err = await run_repair(["Prelude/Imports.lean", "--write", "--report", "r.json"])
         assert model.requests == []  # nothing was searched
     assert code == 1, err
@@ -139,7 +130,7 @@ async def test_an_import_error_is_reported_not_repaired(project: Path, real_lean
 
 
 async def test_statement_errors_are_unrepairable_and_a_clean_file_is_left_alone(
-    project: Path, real_lean: RealLean, tiny_tokenizer: Path
+    project: Path, real_lean: RealLean, tiny_tokenizer_dir: Path
 ) -> None:
     bad = project / "Prelude" / "Stmt.lean"
     bad_text = prelude_file(FINE, "theorem bad_stmt (a : N) : Eq (N.add a N.bogus) a := Eq.refl")
@@ -148,8 +139,8 @@ async def test_statement_errors_are_unrepairable_and_a_clean_file_is_left_alone(
     clean_text = prelude_file(FINE, REPAIRED)
     clean.write_text(clean_text, encoding="utf-8")
     async with FakeOpenAI({"scripts": [{"turns": ["", final("theorem x : True := True.intro")]}]},
-                          tokenizer_dir=tiny_tokenizer) as model:
-        configure(project, real_lean, model.url, tiny_tokenizer)
+                          tokenizer_dir=tiny_tokenizer_dir) as model:
+        configure(project, real_lean, model.url, tiny_tokenizer_dir)
         code, out, err = await run_repair(["Prelude/Stmt.lean", "Prelude/Clean.lean", "--write", "--report", "r.json"])
         assert model.requests == []
     assert code == 1, err
@@ -161,8 +152,8 @@ async def test_statement_errors_are_unrepairable_and_a_clean_file_is_left_alone(
     assert "unrepairable: bad_stmt" in err
     assert {f["status"] for f in report["files"].values()} == {"unchanged"}
     # The clean file alone: nothing to repair, exit 0.
-    async with FakeOpenAI({"scripts": []}, tokenizer_dir=tiny_tokenizer) as model:
-        configure(project, real_lean, model.url, tiny_tokenizer)
+    async with FakeOpenAI({"scripts": []}, tokenizer_dir=tiny_tokenizer_dir) as model:
+        configure(project, real_lean, model.url, tiny_tokenizer_dir)
         code, out, err = await run_repair(["Prelude/Clean.lean"])
     assert code == 0 and out == "", err
     assert "0/0 declarations repaired" in err

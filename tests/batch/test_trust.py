@@ -31,15 +31,6 @@ def servers() -> Iterator[tuple[Recorder, Recorder]]:
     attacker.close()
 
 
-@pytest.fixture(scope="module")
-def tiny_tokenizer_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from lean_copilot_py.testing.tiny_tokenizer import build_tiny_tokenizer
-
-    path = tmp_path_factory.mktemp("tiny")
-    build_tiny_tokenizer().save_pretrained(path)
-    return path
-
-
 @pytest.fixture
 def setup(real_lean: RealLean, prelude_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))

@@ -69,7 +69,7 @@ async def _session(start: Start, lean_file, tmp_path: Path, tokenizer: Path, rng
         totals["sessions"] = totals.get("sessions", 0) + 1
 
 
-async def test_chaos_through_the_language_server(start: Start, lean_file, tmp_path: Path, tiny_tokenizer: Path):
+async def test_chaos_through_the_language_server(start: Start, lean_file, tmp_path: Path, tiny_tokenizer_dir: Path):
     print(f"\nchaos seed {SEED} runs {RUNS} (LEAN_COPILOT_CHAOS_SEED={SEED} to reproduce)")
     rng = random.Random(SEED)
     totals: dict[str, int] = {}
@@ -77,7 +77,7 @@ async def test_chaos_through_the_language_server(start: Start, lean_file, tmp_pa
     left = RUNS
     while left > 0:
         n = min(left, RUNS_PER_SESSION)
-        await _session(start, lean_file, tmp_path, tiny_tokenizer, rng, n, totals)
+        await _session(start, lean_file, tmp_path, tiny_tokenizer_dir, rng, n, totals)
         left -= n
     print(f"chaos totals after {time.monotonic() - t0:.0f}s: {dict(sorted(totals.items()))}")
     assert totals.get("runs") == RUNS

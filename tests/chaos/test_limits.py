@@ -68,13 +68,13 @@ async def test_a_hanging_check_is_stopped_and_reported(tmp_path: Path, proj: Pat
 
 
 async def test_a_hanging_sketch_is_reported_to_the_model_and_the_search_goes_on(
-    tmp_path: Path, proj: Path, tiny_tokenizer: Path
+    tmp_path: Path, proj: Path, tiny_tokenizer_dir: Path
 ) -> None:
     script = Script(rules=[Rule(pattern=r"\bspin\b", hang=True), proved(r"\bomega\b")])
     turns = [f"Try.\n<sketch>\n{STATEMENT} := by\n  spin\n</sketch>",
              f"</think>\n```lean4\n{STATEMENT} := by\n  omega\n```"]
-    async with FakeOpenAI({"turn_marker": "<REPL>\n", "scripts": [turns]}, tokenizer_dir=tiny_tokenizer) as srv:
-        engine = await _engine_with_model(tmp_path, script, srv, tiny_tokenizer)
+    async with FakeOpenAI({"turn_marker": "<REPL>\n", "scripts": [turns]}, tokenizer_dir=tiny_tokenizer_dir) as srv:
+        engine = await _engine_with_model(tmp_path, script, srv, tiny_tokenizer_dir)
         try:
             res = await engine.search(enclosing_declaration(proj / "Foo.lean", TEXT, Pos(0, 8)))
         finally:
@@ -86,11 +86,11 @@ async def test_a_hanging_sketch_is_reported_to_the_model_and_the_search_goes_on(
 
 @pytest.mark.parametrize(("max_tokens", "context_tokens"), [(40, 20480), (16384, 400)])
 async def test_a_sketch_that_never_closes_is_cut_at_the_budget(
-    tmp_path: Path, proj: Path, tiny_tokenizer: Path, max_tokens: int, context_tokens: int
+    tmp_path: Path, proj: Path, tiny_tokenizer_dir: Path, max_tokens: int, context_tokens: int
 ) -> None:
     endless = "<sketch>\n" + "have h := rfl\n  " * 2000  # never `</sketch>`, never EOS before the cut
-    async with FakeOpenAI({"turn_marker": "<REPL>\n", "scripts": [[endless]]}, tokenizer_dir=tiny_tokenizer) as srv:
-        engine = await _engine_with_model(tmp_path, Script(), srv, tiny_tokenizer, max_tokens=max_tokens,
+    async with FakeOpenAI({"turn_marker": "<REPL>\n", "scripts": [[endless]]}, tokenizer_dir=tiny_tokenizer_dir) as srv:
+        engine = await _engine_with_model(tmp_path, Script(), srv, tiny_tokenizer_dir, max_tokens=max_tokens,
                                           context_tokens=context_tokens)
         try:
             t0 = time.monotonic()

@@ -37,17 +37,6 @@ TURNS = [
 SERVED = "fake-org/prover-7b"
 
 
-@pytest.fixture(scope="module")
-def tiny_tok_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from lean_copilot_py.testing.tiny_tokenizer import (
-        build_tiny_tokenizer,  # the tokenizer alone: no torch model needed
-    )
-
-    path = tmp_path_factory.mktemp("tiny-tok")
-    build_tiny_tokenizer().save_pretrained(path)
-    return path
-
-
 @pytest.fixture(autouse=True)
 def no_hub(monkeypatch: pytest.MonkeyPatch) -> None:
     # The hub is out of reach (the laptop offline); SERVED is in no hub cache.
@@ -89,9 +78,9 @@ def test_server_root_is_beside_v1() -> None:
     assert server_root("https://example.org/vllm") == "https://example.org/vllm"
 
 
-async def test_served_tokenizer_answers_as_the_local_copy_does(tiny_tok_dir: Path) -> None:
-    local = FastTokenizer.from_dir(tiny_tok_dir)
-    async with FakeOpenAI([], tokenizer_dir=tiny_tok_dir, model=SERVED) as srv:
+async def test_served_tokenizer_answers_as_the_local_copy_does(tiny_tokenizer_dir: Path) -> None:
+    local = FastTokenizer.from_dir(tiny_tokenizer_dir)
+    async with FakeOpenAI([], tokenizer_dir=tiny_tokenizer_dir, model=SERVED) as srv:
         def check() -> None:
             info = probe_server_tokenizer(srv.url, SERVED)
             assert info.tokenize and info.root == f"http://127.0.0.1:{srv.port}"
@@ -114,22 +103,22 @@ async def test_served_tokenizer_answers_as_the_local_copy_does(tiny_tok_dir: Pat
     assert all(body.get("model") == SERVED for _, body in srv.tokenize_calls)
 
 
-async def test_probe_tells_a_missing_route_from_a_wrong_model(tiny_tok_dir: Path) -> None:
-    async with FakeOpenAI([], tokenizer_dir=tiny_tok_dir, model=SERVED, tokenize=False) as none:
+async def test_probe_tells_a_missing_route_from_a_wrong_model(tiny_tokenizer_dir: Path) -> None:
+    async with FakeOpenAI([], tokenizer_dir=tiny_tokenizer_dir, model=SERVED, tokenize=False) as none:
         info = await asyncio.to_thread(probe_server_tokenizer, none.url, SERVED)
         assert not info.tokenize and "no such route" in info.note
-    async with FakeOpenAI([], tokenizer_dir=tiny_tok_dir, model=SERVED) as srv:
+    async with FakeOpenAI([], tokenizer_dir=tiny_tokenizer_dir, model=SERVED) as srv:
         info = await asyncio.to_thread(probe_server_tokenizer, srv.url, "another-model")
         assert not info.tokenize and "does not exist" in info.note
 
 
-async def test_remote_endpoint_without_local_files_continues_with_exact_ids(tmp_path: Path, tiny_tok_dir: Path,
+async def test_remote_endpoint_without_local_files_continues_with_exact_ids(tmp_path: Path, tiny_tokenizer_dir: Path,
                                                                             real_lean: RealLean) -> None:
-    local = FastTokenizer.from_dir(tiny_tok_dir)  # the same vocabulary, only to check the server's answers
+    local = FastTokenizer.from_dir(tiny_tokenizer_dir)  # the same vocabulary, only to check the server's answers
     sampled = non_canonical(local, TURNS[0])
     assert local.decode(sampled) == TURNS[0] and local.encode(TURNS[0]) != sampled
     script = {"turn_marker": "<REPL>\n", "scripts": [[{"text": TURNS[0], "ids": sampled}, TURNS[1]]]}
-    async with FakeOpenAI(script, tokenizer_dir=tiny_tok_dir, model=SERVED) as srv:
+    async with FakeOpenAI(script, tokenizer_dir=tiny_tokenizer_dir, model=SERVED) as srv:
         res = await prove_it(tmp_path, model_settings(tmp_path, srv.url, real_lean))
     assert res.status is SearchStatus.PROVED, res.reason
     assert res.model_used and res.proof.proof.strip() == "Eq.refl"
@@ -151,11 +140,11 @@ async def test_remote_endpoint_without_local_files_continues_with_exact_ids(tmp_
     assert first.stop_reason == local.token_id("</sketch>")
 
 
-async def test_server_without_tokenize_gets_text_prompts_said_once(tmp_path: Path, tiny_tok_dir: Path,
+async def test_server_without_tokenize_gets_text_prompts_said_once(tmp_path: Path, tiny_tokenizer_dir: Path,
                                                                   real_lean: RealLean,
                                                                   caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING, logger="lean_copilot_py.models.factory")
-    async with FakeOpenAI({"turn_marker": "<REPL>\n", "scripts": [TURNS]}, tokenizer_dir=tiny_tok_dir,
+    async with FakeOpenAI({"turn_marker": "<REPL>\n", "scripts": [TURNS]}, tokenizer_dir=tiny_tokenizer_dir,
                           model=SERVED, tokenize=False) as srv:
         res = await prove_it(tmp_path, model_settings(tmp_path, srv.url, real_lean))
     assert res.status is SearchStatus.PROVED, res.reason
@@ -170,11 +159,14 @@ async def test_server_without_tokenize_gets_text_prompts_said_once(tmp_path: Pat
     assert len(said) == 1 and "as text" in said[0].getMessage() and "stepfun family's own" in said[0].getMessage()
 
 
-async def test_text_prompts_use_the_servers_template_when_it_shows_one(tmp_path: Path, tiny_tok_dir: Path) -> None:
-    async with FakeOpenAI([], tokenizer_dir=tiny_tok_dir, model=SERVED, tokenize=False, tokenizer_info=True) as srv:
+async def test_text_prompts_use_the_servers_template_when_it_shows_one(
+    tmp_path: Path, tiny_tokenizer_dir: Path
+) -> None:
+    async with FakeOpenAI([], tokenizer_dir=tiny_tokenizer_dir, model=SERVED, tokenize=False,
+                          tokenizer_info=True) as srv:
         tok = await asyncio.to_thread(build_tokenizer, model_settings(tmp_path, srv.url))
     assert isinstance(tok, TextPromptTokenizer) and not tok.exact_ids and "/tokenizer_info" in tok.source
-    local = FastTokenizer.from_dir(tiny_tok_dir)
+    local = FastTokenizer.from_dir(tiny_tokenizer_dir)
     messages = [{"role": "user", "content": "q"}]
     assert tok.chat_prompt(messages) == local.chat_prompt(messages)
     assert all(i == -1 for i in tok.encode("abc ⊢")) and len(tok.encode("abc ⊢")) == 3  # 7 bytes, estimated
@@ -186,7 +178,7 @@ async def test_unreachable_server_and_no_local_copy_is_one_clear_error(tmp_path:
     assert "cannot load the tokenizer" in str(err.value) and "can't be reached" in str(err.value)
 
 
-async def test_a_model_server_that_comes_up_later_is_used_by_a_later_search(tmp_path: Path, tiny_tok_dir: Path,
+async def test_a_model_server_that_comes_up_later_is_used_by_a_later_search(tmp_path: Path, tiny_tokenizer_dir: Path,
                                                                              real_lean: RealLean) -> None:
     import socket
 
@@ -201,7 +193,7 @@ async def test_a_model_server_that_comes_up_later_is_used_by_a_later_search(tmp_
     settings = model_settings(tmp_path, f"http://127.0.0.1:{port}/v1", real_lean)
     engine = Engine(settings.model_copy(update={"search": settings.search.model_copy(update={"cache": False})}),
                     clock=lambda: now[0])
-    srv = FakeOpenAI({"turn_marker": "<REPL>\n", "scripts": [TURNS]}, tokenizer_dir=tiny_tok_dir, model=SERVED)
+    srv = FakeOpenAI({"turn_marker": "<REPL>\n", "scripts": [TURNS]}, tokenizer_dir=tiny_tokenizer_dir, model=SERVED)
     try:
         down = await engine.search(target)  # no tokenizer here, and the server's can't be reached
         assert not down.model_used and "model unavailable" in down.reason and "can't be reached" in down.reason
@@ -215,17 +207,17 @@ async def test_a_model_server_that_comes_up_later_is_used_by_a_later_search(tmp_
     assert up.proof is not None and up.proof.proof.strip() == "Eq.refl" and srv.requests
 
 
-async def test_doctor_says_where_the_tokenizer_comes_from(tmp_path: Path, tiny_tok_dir: Path) -> None:
-    async with FakeOpenAI([], tokenizer_dir=tiny_tok_dir, model=SERVED) as srv:
+async def test_doctor_says_where_the_tokenizer_comes_from(tmp_path: Path, tiny_tokenizer_dir: Path) -> None:
+    async with FakeOpenAI([], tokenizer_dir=tiny_tokenizer_dir, model=SERVED) as srv:
         served = await asyncio.to_thread(tokenizer_check, model_settings(tmp_path, srv.url))
-    async with FakeOpenAI([], tokenizer_dir=tiny_tok_dir, model=SERVED, tokenize=False) as srv:
+    async with FakeOpenAI([], tokenizer_dir=tiny_tokenizer_dir, model=SERVED, tokenize=False) as srv:
         text = await asyncio.to_thread(tokenizer_check, model_settings(tmp_path, srv.url))
     local = await asyncio.to_thread(tokenizer_check, model_settings(tmp_path, "http://127.0.0.1:9/v1",
-                                                                    tokenizer=str(tiny_tok_dir)))
+                                                                    tokenizer=str(tiny_tokenizer_dir)))
     assert served.ok and "model server's /tokenize" in served.detail and "token-id continuations" in served.detail
     assert not text.ok and not text.required and "text continuations" in text.detail
     assert "stepfun family's own rendering" in text.detail and text.fix
-    assert local.ok and f"local files in {tiny_tok_dir}" in local.detail
+    assert local.ok and f"local files in {tiny_tokenizer_dir}" in local.detail
 
 
 async def test_a_served_model_without_chat_template_gets_the_familys_own(tmp_path: Path,

@@ -27,15 +27,6 @@ HEADER = "theorem 𝕜_zero (𝔵 : N) : Eq (N.add 𝔵 N.z) 𝔵 :="
 TEXT = prelude_file("def 𝔸𝔹 : N := N.z", f"{HEADER} sorry")
 
 
-@pytest.fixture(scope="module")
-def tiny_tokenizer(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from lean_copilot_py.testing.tiny_tokenizer import build_tiny_tokenizer
-
-    path = tmp_path_factory.mktemp("tiny-tokenizer")
-    build_tiny_tokenizer().save_pretrained(path)
-    return path
-
-
 def options(real_lean: RealLean, model_url: str, tokenizer: Path, cache: Path) -> dict[str, Any]:
     return {
         "leanCopilot": {
@@ -77,10 +68,10 @@ async def serve_and_prove(start: Start, prelude_project: Path, real_lean: RealLe
 
 @pytest.mark.parametrize("client", CLIENTS)
 async def test_code_action_applies_the_proof_lean_accepted(
-    start: Start, prelude_project: Path, real_lean: RealLean, tiny_tokenizer: Path, client: str
+    start: Start, prelude_project: Path, real_lean: RealLean, tiny_tokenizer_dir: Path, client: str
 ) -> None:
     editor, uri, line, result, model = await serve_and_prove(
-        start, prelude_project, real_lean, tiny_tokenizer, f"{HEADER} Eq.refl", client
+        start, prelude_project, real_lean, tiny_tokenizer_dir, f"{HEADER} Eq.refl", client
     )
     assert result["status"] == "proved", result
     assert model.requests  # the proof came from the model, through the real checker
@@ -95,10 +86,10 @@ async def test_code_action_applies_the_proof_lean_accepted(
 
 
 async def test_a_proof_lean_refuses_is_never_applied(
-    start: Start, prelude_project: Path, real_lean: RealLean, tiny_tokenizer: Path
+    start: Start, prelude_project: Path, real_lean: RealLean, tiny_tokenizer_dir: Path
 ) -> None:
     editor, uri, _line, result, _model = await serve_and_prove(
-        start, prelude_project, real_lean, tiny_tokenizer, f"{HEADER} 𝔸𝔹"
+        start, prelude_project, real_lean, tiny_tokenizer_dir, f"{HEADER} 𝔸𝔹"
     )
     assert result["status"] == "failed", result
     assert editor.applied == []
