@@ -11,24 +11,10 @@ from hypothesis import strategies as st
 from lean_copilot_py.core.splice import spliced_document
 from lean_copilot_py.core.targets import find_targets
 from lean_copilot_py.core.types import Candidate, TargetKind, pos_to_offset
+from tests.core.test_pinning import SRC
 
-# One target of each shape: a whole proof that is `sorry`, a sorry in tactic position, a sorry in a term.
-SRC = """open Nat
-
-namespace LeanProject
-
-theorem add_zero' (n : Nat) : n + 0 = n := by
-  sorry
-
-theorem sumTo_like (n : Nat) : n * 1 = n := by
-  induction n with
-  | zero => rfl
-  | succ k ih => sorry
-
-theorem term_hole (n : Nat) : n = n ∧ True := ⟨rfl, sorry⟩
-
-end LeanProject
-"""
+# One target of each shape (test_pinning.py's text): a whole proof that is `sorry`, a sorry in tactic position, a
+# sorry in a term.
 TARGETS = find_targets(Path("T.lean"), SRC)
 
 
