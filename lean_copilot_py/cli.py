@@ -9,7 +9,7 @@ from pathlib import Path
 
 from . import __version__
 
-# `prove --skeletons` limits (batch/skeletons.py holds the same numbers; a test checks they agree).
+# `prove` and `repair` --skeletons limits (batch/skeletons.py holds the same numbers; a test checks they agree).
 SKELETON_DEPTH, SKELETON_BUDGET = 2, 8
 TRUST_HELP = ("take the project's .lean-copilot.toml whole for this run, the keys that run programs or route keys "
               "included (lean.server_command, model.endpoint, ...); to trust it for good, list it in trust.projects "
@@ -26,6 +26,20 @@ def _batch_options(cmd: argparse.ArgumentParser, what: str) -> None:
     cmd.add_argument("--retry-failed", action="store_true",
                      help="with --resume: search again for targets the earlier run failed on (default: keep them)")
     cmd.add_argument("--trust-project", action="store_true", help=TRUST_HELP)
+
+
+def _skeleton_options(cmd: argparse.ArgumentParser, where: str) -> None:
+    """`--skeletons` and its limits: the same meaning and defaults for `prove` and `repair`."""
+    cmd.add_argument("--skeletons", action="store_true",
+                     help="when a search finds no proof but Lean verified a skeleton (a proof with `sorry`s left, no "
+                     f"error), {where}, and prove its sorries as targets of the same run (without --write the diff "
+                     "shows it); the report and summary count skeletons apart from proofs")
+    cmd.add_argument("--skeleton-depth", type=_positive, default=SKELETON_DEPTH, metavar="N",
+                     help=f"with --skeletons: levels of skeletons per target (default {SKELETON_DEPTH}: a sorry of "
+                     "a skeleton may get a skeleton of its own, whose sorries are not expanded again)")
+    cmd.add_argument("--skeleton-budget", type=_positive, default=SKELETON_BUDGET, metavar="M",
+                     help=f"with --skeletons: at most M skeleton sorries searched per target, all levels together "
+                     f"(default {SKELETON_BUDGET}); the rest stay as sorries")
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -50,17 +64,7 @@ def _build_parser() -> argparse.ArgumentParser:
                        help="Lean files or folders of one Lake project (default with --resume: the report's)")
     prove.add_argument("--line", type=int, help="prove only the target on this 1-based line of the single FILE")
     _batch_options(prove, "proofs")
-    prove.add_argument("--skeletons", action="store_true",
-                       help="when a search finds no proof but Lean verified a skeleton (a proof with `sorry`s left, "
-                       "no error), write the skeleton (diff mode: show it) and prove its sorries as targets of the "
-                       "same run; the report and summary count skeletons apart from proofs")
-    prove.add_argument("--skeleton-depth", type=_positive, default=SKELETON_DEPTH, metavar="N",
-                       help=f"with --skeletons: levels of skeletons per target (default {SKELETON_DEPTH}: a sorry of "
-                       "a skeleton may get a skeleton of its own, whose sorries are not expanded again)")
-    prove.add_argument("--skeleton-budget", type=_positive, default=SKELETON_BUDGET, metavar="M",
-                       help=f"with --skeletons: at most M skeleton sorries searched per target, all levels together "
-                       f"(default {SKELETON_BUDGET}); the rest stay as sorries")
-
+    _skeleton_options(prove, "write the skeleton in place of the target's proof")
     repair = sub.add_parser(
         "repair", help="repair the proofs Lean rejects in Lean files or folders",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -78,6 +82,8 @@ def _build_parser() -> argparse.ArgumentParser:
     repair.add_argument("--include-defs", action="store_true",
                         help="repair every declaration kind (def, instance, abbrev, ...), not only theorem, lemma and "
                         "example: a def's body is what it computes, so its repair may change its meaning")
+    _skeleton_options(repair, "REPLACE your broken proof by the skeleton (your proof's text is then gone; "
+                      "Lean accepts the new one but for its sorries)")
 
     doctor = sub.add_parser("doctor", help="check the toolchain, the Lake project and the model endpoint")
     doctor.add_argument("path", nargs="?", type=Path, default=Path("."), help="a Lean file or project folder")

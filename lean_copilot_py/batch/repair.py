@@ -58,16 +58,31 @@ async def repair_jobs(
 
 
 def repair_summary_head(report: Report, t: dict[str, Any]) -> list[str]:
-    """The summary's first lines for `repair`: repaired / not repaired and why / unrepairable."""
-    head = (f"{t['proved']}/{t['targets']} declarations repaired, {t['failed']} not repaired"
+    """The summary's first lines for `repair`: repaired / skeletons (--skeletons) / not repaired and why /
+    unrepairable."""
+    skeletons = ""
+    if t["skeletons"]:
+        s, left = t["skeletons"], t["sorries_left"]
+        skeletons = (f", {s} {'skeleton' if s == 1 else 'skeletons'} ({left} "
+                     f"{'sorry' if left == 1 else 'sorries'} left)")
+    head = (f"{t['proved']}/{t['targets']} declarations repaired{skeletons}, {t['failed']} not repaired"
             + (f", {t['nothing_to_repair']} accepted by Lean as they are (nothing to repair)"
                if t["nothing_to_repair"] else "")
             + (f", {t['remaining']} not attempted" if t["remaining"] else "")
             + (f", {len(report.unrepairable)} unrepairable" if report.unrepairable else "")
             + f" ({t['time_s']:.1f}s of search).")
     lines = [head]
+    if t["skeleton_sorries"]:
+        lines.append(f"Skeleton sorries: {t['skeleton_sorries_filled']} of {t['skeleton_sorries']} filled "
+                     "with verified proofs.")
     for r in report.targets:
-        if r.depth == 0 and r.outcome not in ("proved", "nothing-to-repair"):
+        if r.depth:
+            continue
+        if r.outcome == "skeleton":
+            left = f"{r.sorries_left} {'sorry' if r.sorries_left == 1 else 'sorries'} left"
+            lines.append(f"  skeleton: {r.declaration} ({r.where}): its broken proof is replaced by a verified "
+                         f"skeleton, {left}")
+        elif r.outcome not in ("proved", "nothing-to-repair"):
             lines.append(f"  not repaired: {r.declaration} ({r.where}): {r.reason or r.outcome}")
     for u in report.unrepairable:
         name = f"{u.declaration} " if u.declaration else ""

@@ -6,7 +6,8 @@ searches (and re-verifications) across all of them.
 
 A job may bring its own targets (``FileJob.targets``: `repair`'s, found from a whole-document check); they are
 followed through earlier edits by their unchanged declaration text. With a SkeletonPolicy, a failed search's
-verified skeleton is written and its sorries are proved as targets right after it (batch/skeletons.py).
+verified skeleton is written (for a repair target: in place of the broken proof) and its sorries are proved as
+targets right after it (batch/skeletons.py).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from ..core.targets import find_targets
 from ..core.types import Candidate, Target
 from ..engine.port import EnginePort, SearchOptions
 from .report import Report, TargetRecord, save_report
-from .skeletons import SkeletonPolicy, expand_skeleton
+from .skeletons import SkeletonPolicy, expand_skeleton, targets_before
 from .writeback import Snapshot
 
 
@@ -170,6 +171,10 @@ class BatchRunner:
                 found = await self._prove(job, target, rec)
                 if found.proof is not None:
                     result.text = spliced_document(target, found.proof)
+                elif found.skeleton is not None and self.skeletons is not None:
+                    # The skeleton replaces the broken proof (the user asked for it with --skeletons).
+                    await expand_skeleton(self, job, result, target, rec, found.skeleton,
+                                          before=targets_before(target))
             await self._record(job, result, rec)
         return result
 

@@ -1,6 +1,7 @@
-"""`prove --skeletons`: a failed search's verified skeleton is written in place of the target's proof, and its
-`sorry`s become targets of the same run, proved right after it (so that targets later in the file are found as
-they always are: every sorry left in the text before them counts as a target left in place).
+"""`prove --skeletons` and `repair --skeletons`: a failed search's verified skeleton is written in place of the
+target's proof (for `repair`: of the user's broken proof), and its `sorry`s become targets of the same run, proved
+right after it (so that targets later in the file are found as they always are: every sorry left in the text
+before them counts as a target left in place).
 
 Limits: ``depth`` levels of skeletons (1: the sorries of a target's skeleton are searched, but a failed search of
 one of them writes no skeleton of its own), and ``budget`` sorries searched per target of the file, across all
@@ -49,12 +50,25 @@ def _written(target: Target, skeleton: Skeleton, text: str) -> tuple[str, int] |
     if target.text != text:
         return None
     before = find_targets(target.path, text)
-    was_target = any(t.proof_span == target.proof_span and t.kind is target.kind for t in before)
+    # The targets the replaced proof held go with it: the sorry being proved, or (a repair's broken proof) any
+    # sorries the user had left in it.
+    inside = sum(_within(t, target) for t in before)
     new_text = spliced_document(target, skeleton.candidate)
-    new = len(find_targets(target.path, new_text)) - len(before) + (1 if was_target else 0)
+    new = len(find_targets(target.path, new_text)) - len(before) + inside
     if new != skeleton.sorries or new <= 0:
         return None
     return new_text, new
+
+
+def _within(t: Target, target: Target) -> bool:
+    return target.proof_span.start <= t.proof_span.start and t.proof_span.end <= target.proof_span.end
+
+
+def targets_before(target: Target) -> int:
+    """How many targets of its text lie before ``target``'s proof (for a target that did not come from the text's
+    own targets in order, e.g. `repair`'s): the index its skeleton's first sorry will have."""
+    return sum(t.proof_span.start < target.proof_span.start and not _within(t, target)
+               for t in find_targets(target.path, target.text))
 
 
 def _declaration_now(target: Target, text: str) -> Target | None:
