@@ -115,15 +115,15 @@ def register(server: CopilotServer) -> None:
     async def insert(*args: Any) -> CommandResult:
         arg = _arg(args, required=("uri",))
         uri = arg["uri"]
-        doc = server.docs.get(uri)
-        if doc is None:
+        index = await server.docs.current_index(uri)
+        if index is None:
             return result("error", None, f"lean-copilot: {uri} is not open as a Lean document")
         if "skeletonId" in arg:
             kept = server.skeletons.get(str(arg["skeletonId"]))
         elif "line" in arg:
-            kept = server.skeletons.at(uri, doc.text, to_core(doc.text, _position(arg)))
+            kept = server.skeletons.at(uri, index, to_core(index.lines, _position(arg)))
         else:
-            kept = server.skeletons.newest(uri, doc.text)
+            kept = server.skeletons.newest(uri, index)
         if kept is None or kept.uri != uri:
             return result("failed", None, "lean-copilot: no verified skeleton to insert here (a search that ends "
                                           "without a proof keeps one when Lean accepted a sketch but for its sorries)")
