@@ -45,13 +45,17 @@ def _arg(args: tuple[Any, ...], *, required: tuple[str, ...]) -> dict[str, Any]:
     first = args[0] if args else None
     if not isinstance(first, dict) or any(k not in first for k in required):
         raise JsonRpcInvalidParams(f"expected one argument object with {', '.join(required)}")
+    if "uri" in first and not isinstance(first["uri"], str):
+        raise JsonRpcInvalidParams("expected the uri as a string")
     return first
 
 
 def _position(arg: dict[str, Any]) -> lsp.Position:
     try:
         return lsp.Position(line=int(arg["line"]), character=int(arg["character"]))
-    except (TypeError, ValueError) as exc:
+    except KeyError as exc:
+        raise JsonRpcInvalidParams(f"expected a position with line and character, missing {exc}") from exc
+    except (TypeError, ValueError, OverflowError) as exc:  # OverflowError: json.loads reads Infinity
         raise JsonRpcInvalidParams(f"bad position: {exc}") from exc
 
 
