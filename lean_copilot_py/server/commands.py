@@ -45,8 +45,6 @@ def _arg(args: tuple[Any, ...], *, required: tuple[str, ...]) -> dict[str, Any]:
     first = args[0] if args else None
     if not isinstance(first, dict) or any(k not in first for k in required):
         raise JsonRpcInvalidParams(f"expected one argument object with {', '.join(required)}")
-    if "uri" in first and not isinstance(first["uri"], str):
-        raise JsonRpcInvalidParams("expected the uri as a string")
     return first
 
 
