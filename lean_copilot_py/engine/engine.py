@@ -105,8 +105,9 @@ class Engine:
         async with self._model_lock:
             retry = self._retry_at is not None and self._clock() >= self._retry_at
             if not self._generator_built or retry:
-                self._generator_built = True
+                # Marked built only once the build finished: one cancelled midway is started again by the next call.
                 self._generator, self._no_model_reason, failed = await self._build_generator()
+                self._generator_built = True
                 self._retry_at = self._clock() + MODEL_RETRY_S if failed else None
                 if failed:
                     log.warning("%s; trying again in %g s", self._no_model_reason, MODEL_RETRY_S)

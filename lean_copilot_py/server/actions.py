@@ -77,7 +77,7 @@ def register(server: CopilotServer) -> None:
                     first, last = repair.decl_span.start.line, repair.decl_span.end.line
                     carried = {**at, "diagnostics": on_lines(params.context.diagnostics, first, last)}
                     actions.append(_action(REPAIR_TITLE, REPAIR, carried))
-            kept = server.skeletons.at(uri, index.text, pos)
+            kept = server.skeletons.at(uri, index, pos)
             if kept is not None:
                 actions.append(_action(kept.title, INSERT_SKELETON, {"uri": uri, "skeletonId": kept.id}))
             if index.has_targets:

@@ -51,7 +51,9 @@ def _arg(args: tuple[Any, ...], *, required: tuple[str, ...]) -> dict[str, Any]:
 def _position(arg: dict[str, Any]) -> lsp.Position:
     try:
         return lsp.Position(line=int(arg["line"]), character=int(arg["character"]))
-    except (TypeError, ValueError) as exc:
+    except KeyError as exc:
+        raise JsonRpcInvalidParams(f"expected a position with line and character, missing {exc}") from exc
+    except (TypeError, ValueError, OverflowError) as exc:  # OverflowError: json.loads reads Infinity
         raise JsonRpcInvalidParams(f"bad position: {exc}") from exc
 
 
@@ -115,15 +117,15 @@ def register(server: CopilotServer) -> None:
     async def insert(*args: Any) -> CommandResult:
         arg = _arg(args, required=("uri",))
         uri = arg["uri"]
-        doc = server.docs.get(uri)
-        if doc is None:
+        index = await server.docs.current_index(uri)
+        if index is None:
             return result("error", None, f"lean-copilot: {uri} is not open as a Lean document")
         if "skeletonId" in arg:
             kept = server.skeletons.get(str(arg["skeletonId"]))
         elif "line" in arg:
-            kept = server.skeletons.at(uri, doc.text, to_core(doc.text, _position(arg)))
+            kept = server.skeletons.at(uri, index, to_core(index.lines, _position(arg)))
         else:
-            kept = server.skeletons.newest(uri, doc.text)
+            kept = server.skeletons.newest(uri, index)
         if kept is None or kept.uri != uri:
             return result("failed", None, "lean-copilot: no verified skeleton to insert here (a search that ends "
                                           "without a proof keeps one when Lean accepted a sketch but for its sorries)")

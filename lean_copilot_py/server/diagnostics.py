@@ -75,7 +75,7 @@ def from_json(raw: Any) -> list[lsp.Diagnostic]:
                     source=str(item["source"]) if item.get("source") is not None else None,
                 )
             )
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:  # Infinity: json reads it
             log.info("ignoring a malformed diagnostic in a command argument: %s", exc)
     return out
 

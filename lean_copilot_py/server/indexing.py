@@ -51,11 +51,11 @@ class DocumentIndex:
 
     @superseded.setter
     def superseded(self, value: bool) -> None:
-        self._superseded = value
-        if value and self._frozen:
-            # Back into the collector's sight: whatever of them is cyclic garbage now can be reclaimed.
-            self._frozen = False
-            gc.unfreeze()
+        with _freezing:  # the worker may be freezing this very index now
+            self._superseded = value
+            if value and self._frozen:
+                self._frozen = False
+                _thaw_one()
 
     @property
     def built(self) -> bool:
@@ -89,15 +89,52 @@ class DocumentIndex:
         return self._has_targets
 
 
+# gc.freeze and gc.unfreeze are process-wide: they move every tracked object at once. So one lock orders the worker's
+# freeze against the loop's supersede, and a count says how many indexes still want to be frozen.
+_freezing = threading.Lock()
+_frozen_live = 0  # indexes frozen and not superseded
+_refreeze_pending = False  # an unfreeze also thawed live indexes: freeze again once a full collection has run
+
+
+def _thaw_one() -> None:
+    """An index was superseded (``_freezing`` held): back into the collector's sight, with whatever cyclic garbage
+    was frozen alongside. Other live indexes' tokens thaw too (gc.unfreeze cannot choose): they are frozen again
+    after the next full collection, which is the one that reclaims that garbage (freezing at once would keep it)."""
+    global _frozen_live, _refreeze_pending
+    _frozen_live -= 1
+    _refreeze_pending = _frozen_live > 0
+    gc.unfreeze()
+
+
+def _refreeze_after_full_collection(phase: str, info: dict[str, int]) -> None:
+    # A gc callback runs inside whichever allocation triggered the collection, maybe while ``_freezing`` is held:
+    # no lock here, only flags (a stale read at worst freezes once too often, undone by the check after it).
+    global _refreeze_pending
+    if phase != "stop" or info.get("generation") != 2 or not _refreeze_pending:
+        return
+    _refreeze_pending = False
+    gc.freeze()
+    if _frozen_live <= 0:  # the last live index was superseded meanwhile
+        gc.unfreeze()
+
+
+gc.callbacks.append(_refreeze_after_full_collection)
+
+
 def _freeze_tokens(index: DocumentIndex) -> None:
     """A large index holds millions of tokens, and every full collection walks all of them again: ~350 ms on a
     2 MB document (measured, loaded 2-core VM), a stall of the loop whenever requests allocate enough (a code
     action carrying a thousand diagnostics triggered one every ~40 requests). Frozen (gc.freeze: out of the
     collector's sight, still freed by reference counting) until the index is superseded, when they are
     unfrozen again so that nothing cyclic frozen with them stays unreclaimed."""
-    if not index.superseded:
-        gc.freeze()
+    global _frozen_live, _refreeze_pending
+    with _freezing:
+        if index.superseded or index._frozen:
+            return
+        gc.freeze()  # also re-freezes any live index a supersede thawed
         index._frozen = True
+        _frozen_live += 1
+        _refreeze_pending = False
 
 
 @contextlib.contextmanager

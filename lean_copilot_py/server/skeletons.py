@@ -3,8 +3,9 @@
 leanCopilot.insertSkeleton.
 
 A skeleton was verified (statement pinned, screened, audited apart from `sorryAx`) against the text its search
-started from. It still applies while everything up to the end of its declaration is that text, byte for byte: what
-follows the declaration cannot change how it elaborates, and its place is the same. Anything else refuses the
+started from. It still applies while everything up to the end of its declaration is that text, byte for byte, and the
+declaration still ends there (text typed onto its last line, or a new tactic line under it, makes it a declaration
+Lean never checked): what follows the declaration cannot change how it elaborates. Anything else refuses the
 insert, as a proof is refused when its text changed (a skeleton is not re-verified, so there is no "changed but
 re-checked" path: the search has to run again).
 """
@@ -18,9 +19,12 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..core.outline import Outline
 from ..core.skeleton import Skeleton
+from ..core.targets import enclosing_declaration
 from ..core.types import Pos, Target, pos_to_offset
 from .edits import ApplyOutcome, send_edit
+from .indexing import DocumentIndex
 
 if TYPE_CHECKING:
     from .app import CopilotServer
@@ -48,13 +52,18 @@ class KeptSkeleton:
     def title(self) -> str:
         return skeleton_title(self.skeleton)
 
-    def applies(self, text: str, version: int | None) -> Target | None:
-        """The target in ``text`` when the skeleton still applies there, else None."""
+    def applies(self, index: DocumentIndex) -> Target | None:
+        """The target in the indexed text when the skeleton still applies there, else None."""
+        text = index.text
         if text is self.target.text or text == self.target.text:
-            return dataclasses.replace(self.target, version=version)
-        if text.startswith(self.upto):
-            return dataclasses.replace(self.target, text=text, version=version)
+            return dataclasses.replace(self.target, version=index.version)
+        if text.startswith(self.upto) and self._same_end(index.outline, text):
+            return dataclasses.replace(self.target, text=text, version=index.version)
         return None
+
+    def _same_end(self, o: Outline, text: str) -> bool:
+        now = enclosing_declaration(self.target.path, text, self.target.decl_span.start, o=o)
+        return now is not None and now.decl_span == self.target.decl_span
 
     def covers(self, pos: Pos) -> bool:
         return self.target.decl_span.start.line <= pos.line <= self.target.decl_span.end.line
@@ -79,17 +88,17 @@ class SkeletonStore:
     def get(self, skeleton_id: str) -> KeptSkeleton | None:
         return self._kept.get(skeleton_id)
 
-    def at(self, uri: str, text: str, pos: Pos) -> KeptSkeleton | None:
-        """The newest skeleton of ``uri`` for the declaration at ``pos`` that still applies to ``text``."""
+    def at(self, uri: str, index: DocumentIndex, pos: Pos) -> KeptSkeleton | None:
+        """The newest skeleton of ``uri`` for the declaration at ``pos`` that still applies to ``index``'s text."""
         for kept in reversed(self._kept.values()):
-            if kept.uri == uri and kept.covers(pos) and kept.applies(text, None) is not None:
+            if kept.uri == uri and kept.covers(pos) and kept.applies(index) is not None:
                 return kept
         return None
 
-    def newest(self, uri: str, text: str) -> KeptSkeleton | None:
+    def newest(self, uri: str, index: DocumentIndex) -> KeptSkeleton | None:
         """The newest skeleton of ``uri`` that still applies (for a command given no position)."""
         for kept in reversed(self._kept.values()):
-            if kept.uri == uri and kept.applies(text, None) is not None:
+            if kept.uri == uri and kept.applies(index) is not None:
                 return kept
         return None
 
@@ -100,10 +109,12 @@ class SkeletonStore:
 async def insert_skeleton(server: CopilotServer, kept: KeptSkeleton) -> ApplyOutcome:
     """Put ``kept`` into its document, if it still applies there; never re-verified (it was), never forced."""
     what = f"the verified skeleton of {kept.label}"
+    # The newest text's index (built off the loop for a large file): whether the declaration still ends where it did.
+    index = await server.docs.current_index(kept.uri)
     doc = server.docs.get(kept.uri)
-    if doc is None:
+    if index is None or doc is None:
         return ApplyOutcome("changed", f"lean-copilot: {kept.label}: the file was closed; {what} was not inserted.")
-    target = kept.applies(doc.text, doc.version)
+    target = kept.applies(index) if doc.text is index.text else None
     if target is None:
         return ApplyOutcome(
             "changed",

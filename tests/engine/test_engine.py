@@ -271,3 +271,37 @@ async def test_a_model_that_could_not_be_built_is_built_again_by_a_later_search(
     await e.search(target)
     assert len(builds) == 2  # a model that was built is kept
     await e.aclose()
+
+
+async def test_a_model_build_cancelled_midway_is_built_by_the_next_search(tmp_path, monkeypatch):
+    # The search that started the build was cancelled (the user typed, or pressed cancel) while the model was
+    # being built: the next one builds it, instead of finding "built" set with no model and no reason, for good.
+    from lean_copilot_py.models import factory
+
+    builds: list[int] = []
+    slow = asyncio.Event()
+
+    async def build(settings: Settings):
+        builds.append(len(builds))
+        if len(builds) == 1:
+            await slow.wait()  # cancelled here
+        return FakeGenerator(lambda req, n: final_reply(thm("good")))
+
+    monkeypatch.setattr(factory, "build_generator", build)
+    cfg = Settings.model_validate({**settings(tmp_path, automation=[], cache=False).model_dump(mode="json"),
+                                   "model": {"backend": "openai"}})
+    e = Engine(cfg, checker_factory=lambda root: FakeChecker(rule=lambda c: proved()), family=FakeFamily())
+    first = asyncio.ensure_future(e.model())
+    for _ in range(100):
+        if builds:
+            break
+        await asyncio.sleep(0.01)
+    first.cancel()
+    try:
+        await first
+    except asyncio.CancelledError:
+        pass
+    generator, family, why = await e.model()
+    assert generator is not None and family is not None, why
+    assert builds == [0, 1]
+    await e.aclose()

@@ -101,3 +101,20 @@ async def test_a_failed_repair_offers_its_skeleton_too(start: Start, lean_file) 
     assert result["status"] == "failed" and result["skeletonTitle"] == TITLE, result
     assert titled(await actions_at(editor, uri, 0, 8), TITLE) is not None
     assert editor.applied == [] and editor.texts[uri] == BROKEN
+
+
+async def test_text_typed_onto_the_end_of_the_declaration_refuses_the_insert(start: Start, lean_file) -> None:
+    # Everything before the declaration's old end is unchanged, but the declaration itself grew (a tactic line
+    # typed after its last one): the skeleton was not verified for that declaration, so it is neither offered
+    # nor inserted (inserting would leave the typed line after it: a declaration Lean never checked).
+    uri = lean_file(PROVE_ME)
+    editor = await start(SCENARIO)
+    editor.open(uri, PROVE_ME)
+    await editor.command("leanCopilot.prove", {"uri": uri, "line": 0, "character": 3})
+    end = lsp.Position(1, 7)
+    editor.replace(uri, end, end, "\n  exact foo")
+    assert titled(await actions_at(editor, uri, 1, 2), TITLE) is None
+    before = editor.texts[uri]
+    refused = await editor.command("leanCopilot.insertSkeleton", {"uri": uri})
+    assert refused["status"] in ("changed", "failed"), refused
+    assert editor.applied == [] and editor.texts[uri] == before
