@@ -1,6 +1,6 @@
 """A real `vllm serve` (0.24) on the GPU box, reached the way a user with no local model files reaches it.
 
-A tiny random-weight Qwen2 model with lean_copilot_py/testing/tiny_tokenizer.py's tokenizer (head dim 64, which
+A tiny random-weight Qwen2 model with lean_copilot_py/models/tiny_tokenizer.py's tokenizer (head dim 64, which
 vLLM's attention kernels take) is served under a name that no local folder or hub cache has, with the hub offline.
 lean-copilot's model factory then has no local tokenizer and must use the server's `/tokenize` (issue 15 §1). Measured:
   1. which tokenizer the factory built, and whether the served one agrees with the model's own tokenizer.json
@@ -39,7 +39,7 @@ def build_model(directory: Path) -> Path:
     import torch
     from transformers import AutoModelForCausalLM, Qwen2Config
 
-    from lean_copilot_py.testing.tiny_tokenizer import EOS, build_tiny_tokenizer
+    from lean_copilot_py.models.tiny_tokenizer import EOS, build_tiny_tokenizer
 
     tokenizer = build_tiny_tokenizer()
     tokenizer.save_pretrained(directory)

@@ -31,9 +31,9 @@ def prelude_project(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_tokenizer_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder with the tiny tokenizer (lean_copilot_py/testing/tiny_tokenizer.py): what the fake model server
+    """A folder with the tiny tokenizer (lean_copilot_py/models/tiny_tokenizer.py): what the fake model server
     loads and what the client side reads, so token ids agree on both sides. Built once per session."""
-    from lean_copilot_py.testing.tiny_tokenizer import build_tiny_tokenizer
+    from lean_copilot_py.models.tiny_tokenizer import build_tiny_tokenizer
 
     path = tmp_path_factory.mktemp("tiny-tokenizer")
     build_tiny_tokenizer().save_pretrained(path)

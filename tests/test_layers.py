@@ -20,10 +20,8 @@ FENCED = {
     "transformers": "models",
     "vllm": "models",
     "torch": "models",
+    "tokenizers": "models",
 }
-# The doubles of a model *server* (testing/fake_openai.py and its tokenizer) play vLLM's part, not our client's:
-# like vLLM they load the served model's tokenizer with transformers.
-DOUBLE_EXCEPTIONS = {("testing", "transformers")}
 # Our own packages that a layer must not reach into (core is the centre: it imports no other layer).
 OWN_FENCES = {
     "core": {"server", "lean", "models", "engine", "batch", "bench", "testing"},
@@ -71,7 +69,7 @@ def test_outside_libraries_stay_behind_their_fence() -> None:
         for name in _imports(path):
             top = name.split(".")[0]
             owner = FENCED.get(top)
-            if owner is not None and layer != owner and (layer, top) not in DOUBLE_EXCEPTIONS:
+            if owner is not None and layer != owner:
                 breaches.append(f"{path.relative_to(ROOT)} imports {name}")
     assert not breaches, breaches
 

@@ -58,9 +58,9 @@ def _lean_file(n: int) -> tuple[str, list[int]]:
 
 
 def _build_tokenizer(directory: Path) -> Path:
-    """The tiny BPE tokenizer (lean_copilot_py/testing/tiny_tokenizer.py), built in a subprocess: transformers
+    """The tiny BPE tokenizer (lean_copilot_py/models/tiny_tokenizer.py), built in a subprocess: transformers
     stays out of the bench process."""
-    subprocess.run([sys.executable, "-m", "lean_copilot_py.testing.tiny_tokenizer", str(directory)], check=True,
+    subprocess.run([sys.executable, "-m", "lean_copilot_py.models.tiny_tokenizer", str(directory)], check=True,
                    timeout=300)
     return directory
 

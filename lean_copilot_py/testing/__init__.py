@@ -9,5 +9,6 @@ product's own code paths imports this package. Import the submodules directly:
   ``python -m lean_copilot_py.testing.fake_openai``), with model_script (its script format and stop rules) and
   fake_tokenize (vLLM's tokenizer endpoints)
 - char_tokenizer: CharTokenizer, one token per character, for the fake server and its clients alike
-- tiny_tokenizer: a tiny BPE tokenizer with the StepFun specials and a Qwen chat template, built locally
+(The tiny BPE tokenizer the fake server loads is lean_copilot_py/models/tiny_tokenizer.py: building it takes the
+model libraries, which only models/ imports.)
 """

@@ -4,7 +4,7 @@ The StepFun/Qwen special tags are single tokens (ids 0..8, ``<|endoftext|>`` the
 is the token ``ord(c) + 1000``. So a workload is sized in tokens by its length in characters, ids are exact
 (a text re-tokenises to the ids it came from: the *best* case for a client that re-sends text), and no
 tokenizer files or transformers import are needed. It is both the fake server's tokenizer (``encode``,
-``decode``, ``eos_token_id``) and a ``core.protocols.Tokenizer`` (``token_id``, ``chat_prompt``: Qwen's chat
+``decode``, ``eos_token_ids``) and a ``core.protocols.Tokenizer`` (``token_id``, ``chat_prompt``: Qwen's chat
 template, as StepFun-Prover-Preview's tokenizer applies it with add_generation_prompt=True).
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<sketch>", "</sketch>", "<REPL>", "</REPL>",
-            "<think>", "</think>"]
+from ..models.tiny_tokenizer import SPECIAL_TOKENS as SPECIALS
+
 OFFSET = 1000  # ids below are the specials'
 _IM_START, _IM_END = "<|im_start|>", "<|im_end|>"
 

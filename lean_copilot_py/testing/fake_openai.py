@@ -38,8 +38,9 @@ from aiohttp import web
 if not __package__:  # run by path: the package of this checkout, whatever else sys.path holds
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from lean_copilot_py.models.tokenizer import load_tokenizer
 from lean_copilot_py.testing.char_tokenizer import CharTokenizer
-from lean_copilot_py.testing.fake_tokenize import HFTok, TokenizerRoutes
+from lean_copilot_py.testing.fake_tokenize import TokenizerRoutes
 from lean_copilot_py.testing.model_script import Params, Script, TurnScript, emit, params_of, parse_script
 
 
@@ -85,7 +86,7 @@ class FakeOpenAI:
         # Feedback blocks open with "\n<REPL>\n"; StepFun's system prompt mentions "<REPL>" in prose, which must
         # not count as a turn.
         self.turn_marker = opts.get("turn_marker", "\n<REPL>\n")
-        self.tok = HFTok(str(tokenizer_dir)) if tokenizer_dir else CharTokenizer()
+        self.tok = load_tokenizer(str(tokenizer_dir)) if tokenizer_dir else CharTokenizer()
         self.tokenizer_routes = TokenizerRoutes(self.tok, self.model, max_model_len=self._max_model_len,
                                                 info_template=self._tokenizer_info_template)
         self.requests: list[RequestRecord] = []

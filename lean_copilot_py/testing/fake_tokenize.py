@@ -1,5 +1,6 @@
-"""The fake OpenAI server's tokenizer from a model folder (HFTok; without one the server uses char_tokenizer.py),
-and vLLM's tokenizer endpoints for it, at the server root (not under /v1), as vLLM 0.24 serves them.
+"""vLLM's tokenizer endpoints for the fake OpenAI server's tokenizer (a model folder's, loaded as the client loads
+one: models/tokenizer.py; without one the server uses char_tokenizer.py), at the server root (not under /v1), as
+vLLM 0.24 serves them.
 
 Shapes: vllm/entrypoints/serve/tokenize/protocol.py — TokenizeCompletionRequest {model?, prompt,
 add_special_tokens=true, return_token_strs=false}, TokenizeChatRequest {model?, messages, add_generation_prompt=true,
@@ -21,22 +22,6 @@ from typing import Any
 from aiohttp import web
 
 
-class HFTok:
-    def __init__(self, directory: str) -> None:
-        from transformers import AutoTokenizer
-
-        self.hf = AutoTokenizer.from_pretrained(directory)
-        self.eos_token_id = self.hf.eos_token_id
-        self.eos_token = self.hf.eos_token
-
-    def encode(self, text: str) -> list[int]:
-        return list(self.hf.encode(text, add_special_tokens=False))
-
-    def decode(self, ids: list[int]) -> str:
-        return self.hf.decode(ids, skip_special_tokens=False, clean_up_tokenization_spaces=False)
-
-
-
 def error_response(status: int, message: str, err_type: str, param: str | None = None) -> web.Response:
     """vLLM's ErrorResponse (vllm/entrypoints/openai/engine/protocol.py: ErrorResponse, ErrorInfo)."""
     return web.json_response({"error": {"message": message, "type": err_type, "param": param, "code": status}},
@@ -44,8 +29,8 @@ def error_response(status: int, message: str, err_type: str, param: str | None =
 
 
 class TokenizerRoutes:
-    """``tok`` is the fake server's tokenizer: HFTok (``.hf`` is a transformers tokenizer) or CharTokenizer
-    (char_tokenizer.py)."""
+    """``tok`` is the fake server's tokenizer: models.tokenizer.HFTokenizer (``.hf`` is a transformers tokenizer) or
+    CharTokenizer (char_tokenizer.py)."""
 
     def __init__(self, tok: Any, model: str, *, max_model_len: int = 20480, info_template: str | None = None) -> None:
         self.tok = tok
@@ -122,7 +107,7 @@ class TokenizerRoutes:
 
     async def tokenizer_info(self, _request: web.Request) -> web.Response:
         info: dict[str, Any] = {"tokenizer_class": type(self._hf).__name__ if self._hf is not None else "CharTokenizer",
-                                "eos_token": self.tok.eos_token}
+                                "eos_token": self._hf.eos_token if self._hf is not None else self.tok.eos_token}
         template = self.info_template or getattr(self._hf, "chat_template", None)
         if template:
             info["chat_template"] = template

@@ -79,7 +79,8 @@ def emit(
 ) -> Iterator[tuple[str, int, str | None, Any]]:
     """Yield (text_delta, token_id, finish_reason, stop_reason) per token of ``text`` (or of the ``scripted`` ids)
     followed by EOS, cut at the request's stops exactly as vLLM's engine cuts a generation."""
-    ids = [*(tok.encode(text) if scripted is None else scripted), tok.eos_token_id]
+    eos = tok.eos_token_ids[0]
+    ids = [*(tok.encode(text) if scripted is None else scripted), eos]
     out: list[int] = []
     sent = 0
     hold = max((len(s) for s in p.stop), default=1) - 1
@@ -87,7 +88,7 @@ def emit(
         out.append(tid)
         finish = stop_reason = None
         full = tok.decode(out)
-        if not p.ignore_eos and tid == tok.eos_token_id:
+        if not p.ignore_eos and tid == eos:
             finish = "stop"
         elif tid in p.stop_token_ids:
             finish, stop_reason = "stop", tid

@@ -40,7 +40,7 @@ def test_prove_write_through_the_real_kimina_server(
     real_lean: RealLean, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from lean_copilot_py.cli import main
-    from lean_copilot_py.testing.tiny_tokenizer import build_tiny_tokenizer
+    from lean_copilot_py.models.tiny_tokenizer import build_tiny_tokenizer
 
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
     for name in [k for k in __import__("os").environ if k.startswith("LEAN_COPILOT_")]:

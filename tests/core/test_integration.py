@@ -22,7 +22,7 @@ TEXT = "theorem foo (n : Nat) : n + 0 = n := by\n  sorry\n"
 @pytest.fixture(scope="module")
 def tiny_dir(tmp_path_factory):
     # Only the tokenizer is needed here: skip building the random-weight model (torch is slow to load).
-    from lean_copilot_py.testing.tiny_tokenizer import build_tiny_tokenizer
+    from lean_copilot_py.models.tiny_tokenizer import build_tiny_tokenizer
 
     path = tmp_path_factory.mktemp("tiny")
     build_tiny_tokenizer().save_pretrained(path)

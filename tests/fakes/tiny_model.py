@@ -1,4 +1,4 @@
-"""A tiny random-weight Qwen2 model on the tiny tokenizer (lean_copilot_py/testing/tiny_tokenizer.py), built
+"""A tiny random-weight Qwen2 model on the tiny tokenizer (lean_copilot_py/models/tiny_tokenizer.py), built
 locally (no hub access), so prompt families and backends can be exercised end to end on CPU in well under a second
 per generation. `build_tiny_model(dir)` is idempotent: a directory that already holds a built model is reused.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from lean_copilot_py.testing.tiny_tokenizer import EOS, build_tiny_tokenizer
+from lean_copilot_py.models.tiny_tokenizer import EOS, build_tiny_tokenizer
 
 
 def build_tiny_model(directory: str | Path, *, seed: int = 0) -> Path:

@@ -1,7 +1,9 @@
 """A tiny byte-level BPE tokenizer with the StepFun special tokens and a Qwen-style chat template, built locally
-(no hub access): what the fake model server loads (``--tokenizer DIR``) and what the client side uses, so token-id
-continuations are exercised end to end. ``python -m lean_copilot_py.testing.tiny_tokenizer DIR`` saves one.
-(The tiny random-weight model of the tests is built on it: tests/fakes/tiny_model.py.)
+(no hub access): what the fake model server (lean_copilot_py/testing/fake_openai.py) loads and what the client side
+uses, so token-id continuations are exercised end to end in the tests and `lean-copilot bench`. It lives here, not in
+testing/, because building it takes `tokenizers` and `transformers`, which only models/ imports.
+``python -m lean_copilot_py.models.tiny_tokenizer DIR`` saves one. (The tiny random-weight model of the tests is
+built on it: tests/fakes/tiny_model.py.)
 """
 
 from __future__ import annotations
@@ -9,9 +11,9 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from .char_tokenizer import SPECIALS
-
-SPECIAL_TOKENS = SPECIALS  # the same tokens as the character tokenizer's
+# StepFun's and Qwen's special tags, each one token; the character tokenizer (testing/char_tokenizer.py) uses the same.
+SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<sketch>", "</sketch>", "<REPL>", "</REPL>",
+                  "<think>", "</think>"]
 EOS = SPECIAL_TOKENS[0]
 CHAT_TEMPLATE = (
     "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
