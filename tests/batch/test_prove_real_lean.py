@@ -5,16 +5,13 @@ are Lean's."""
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
 import pytest
 
-from lean_copilot_py.batch.command import prove
-from lean_copilot_py.cli import _build_parser
 from lean_copilot_py.testing.fake_openai import FakeOpenAI
-from tests.fakes.lake_project import trust_projects
+from tests.batch.conftest import isolated, run_cli
 from tests.real_lean import RealLean, prelude_file
 
 pytestmark = [pytest.mark.real_lean, pytest.mark.timeout(120)]
@@ -25,12 +22,7 @@ B = "theorem b : Eq N.one N.two := sorry"
 
 @pytest.fixture
 def project(prelude_project: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
-    for name in [k for k in __import__("os").environ if k.startswith("LEAN_COPILOT_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.chdir(prelude_project)
-    trust_projects(tmp_path / "cfg", prelude_project)  # its .lean-copilot.toml sets privileged keys
-    return prelude_project
+    return isolated(prelude_project, monkeypatch, tmp_path)
 
 
 def configure(project: Path, real_lean: RealLean, model_url: str, tokenizer: Path) -> None:
@@ -54,12 +46,6 @@ ONLY_A = r"\A(?![\s\S]*theorem b\b)[\s\S]*theorem a\b"
 ONLY_B = r"theorem b\b"
 
 
-async def run_prove(argv: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = await prove(_build_parser().parse_args(["prove", *argv]), out, err)
-    return code, out.getvalue(), err.getvalue()
-
-
 async def test_write_checks_the_whole_file_with_lean_then_writes(
     project: Path, real_lean: RealLean, tiny_tokenizer_dir: Path
 ) -> None:
@@ -71,7 +57,7 @@ async def test_write_checks_the_whole_file_with_lean_then_writes(
     ]
     async with FakeOpenAI({"scripts": scripts}, tokenizer_dir=tiny_tokenizer_dir) as model:
         configure(project, real_lean, model.url, tiny_tokenizer_dir)
-        code, out, err = await run_prove(["Prelude/Goals.lean", "--write", "--report", "r.json"])
+        code, out, err = await run_cli("prove", ["Prelude/Goals.lean", "--write", "--report", "r.json"])
     assert code == 1, err  # b is still open
     written = path.read_text(encoding="utf-8")
     assert written == prelude_file(A.replace("sorry", "Eq.refl"), B)
@@ -97,7 +83,7 @@ async def test_write_refused_when_the_whole_file_gets_a_new_error(
     answer = "theorem aux (x : N) : Eq (N.add x N.z) x := Eq.refl\n\ntheorem a (x : N) : Eq (N.add x N.z) x := aux x"
     async with FakeOpenAI({"scripts": [{"turns": [final(answer)]}]}, tokenizer_dir=tiny_tokenizer_dir) as model:
         configure(project, real_lean, model.url, tiny_tokenizer_dir)
-        code, _out, err = await run_prove(["Prelude/Goals.lean", "--write", "--report", "r.json"])
+        code, _out, err = await run_cli("prove", ["Prelude/Goals.lean", "--write", "--report", "r.json"])
     assert code == 4, err
     assert path.read_text(encoding="utf-8") == original
     report = json.loads((project / "r.json").read_text())

@@ -6,18 +6,15 @@ accepts but for that sorry."""
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
 import pytest
 
-from lean_copilot_py.batch.command import prove
-from lean_copilot_py.cli import _build_parser
 from lean_copilot_py.testing.fake_openai import FakeOpenAI
+from tests.batch.conftest import isolated, run_cli
 from tests.batch.test_prove_real_lean import final
 from tests.core.test_skeleton import DOCUMENT, FILE_AXIOMS, STAND_IN_INIT
-from tests.fakes.lake_project import trust_projects
 from tests.real_lean import RealLean
 
 pytestmark = [pytest.mark.real_lean, pytest.mark.timeout(240)]
@@ -37,11 +34,7 @@ def built(real_lean: RealLean, tmp_path_factory: pytest.TempPathFactory) -> Path
 
 @pytest.fixture
 def project(built: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
-    for name in [k for k in __import__("os").environ if k.startswith("LEAN_COPILOT_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.chdir(built)
-    trust_projects(tmp_path / "cfg", built)
+    isolated(built, monkeypatch, tmp_path)
     (built / "Prelude" / "Skeleton.lean").write_text(DOCUMENT, encoding="utf-8")
     return built
 
@@ -62,12 +55,6 @@ def configure(project: Path, real_lean: RealLean, url: str, tokenizer: Path) -> 
     )
 
 
-async def run_prove(argv: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = await prove(_build_parser().parse_args(["prove", *argv]), out, err)
-    return code, out.getvalue(), err.getvalue()
-
-
 async def test_a_skeletons_sorry_is_filled_and_the_theorem_ends_proved(
     project: Path, real_lean: RealLean, tiny_tokenizer_dir: Path
 ) -> None:
@@ -76,7 +63,9 @@ async def test_a_skeletons_sorry_is_filled_and_the_theorem_ends_proved(
                {"match": HOLE, "turns": [final(f"{HOLE.replace(chr(92), '')} := Eq.refl")]}]
     async with FakeOpenAI({"scripts": scripts}, tokenizer_dir=tiny_tokenizer_dir) as model:
         configure(project, real_lean, model.url, tiny_tokenizer_dir)
-        code, _out, err = await run_prove(["Prelude/Skeleton.lean", "--skeletons", "--write", "--report", "r.json"])
+        code, _out, err = await run_cli(
+            "prove", ["Prelude/Skeleton.lean", "--skeletons", "--write", "--report", "r.json"]
+        )
     assert code == 0, err
     written = path.read_text(encoding="utf-8")
     assert f"{STATEMENT} := And.intro Eq.refl Eq.refl\n" in written
@@ -103,7 +92,9 @@ async def test_an_unfilled_sorry_leaves_the_verified_skeleton_written(
                {"match": HOLE, "turns": [final(f"{HOLE.replace(chr(92), '')} := Eq.symm")]}]  # Lean refuses it
     async with FakeOpenAI({"scripts": scripts}, tokenizer_dir=tiny_tokenizer_dir) as model:
         configure(project, real_lean, model.url, tiny_tokenizer_dir)
-        code, _out, err = await run_prove(["Prelude/Skeleton.lean", "--skeletons", "--write", "--report", "r.json"])
+        code, _out, err = await run_cli(
+            "prove", ["Prelude/Skeleton.lean", "--skeletons", "--write", "--report", "r.json"]
+        )
     assert code == 1, err
     written = path.read_text(encoding="utf-8")
     assert f"{STATEMENT} := And.intro Eq.refl sorry\n" in written

@@ -5,17 +5,14 @@ statement error and a model that writes only garbage leave the file byte for byt
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
 import pytest
 
-from lean_copilot_py.batch.command import prove
-from lean_copilot_py.cli import _build_parser
 from lean_copilot_py.testing.fake_openai import FakeOpenAI
+from tests.batch.conftest import isolated, run_cli
 from tests.batch.test_prove_real_lean import configure, final
-from tests.fakes.lake_project import trust_projects
 from tests.real_lean import RealLean, prelude_file
 
 pytestmark = [pytest.mark.real_lean, pytest.mark.timeout(180)]
@@ -28,18 +25,7 @@ REPAIRED = "theorem broken (a : N) : Eq (N.add a N.z) a := Eq.refl"
 
 @pytest.fixture
 def project(prelude_project: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
-    for name in [k for k in __import__("os").environ if k.startswith("LEAN_COPILOT_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.chdir(prelude_project)
-    trust_projects(tmp_path / "cfg", prelude_project)
-    return prelude_project
-
-
-async def run_repair(argv: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = await prove(_build_parser().parse_args(["repair", *argv]), out, err)
-    return code, out.getvalue(), err.getvalue()
+    return isolated(prelude_project, monkeypatch, tmp_path)
 
 
 def repair_script(match: str, answer: str) -> dict:
@@ -57,7 +43,7 @@ async def test_a_broken_term_proof_is_repaired_from_leans_real_error(
                repair_script(r"theorem also\b[^\n]*:= N\.one", "theorem also : Eq N.two N.two := N.z")]  # wrong
     async with FakeOpenAI({"scripts": scripts}, tokenizer_dir=tiny_tokenizer_dir) as model:
         configure(project, real_lean, model.url, tiny_tokenizer_dir)
-        code, out, err = await run_repair(["Prelude/Broken.lean", "--write", "--report", "r.json"])
+        code, out, err = await run_cli("repair", ["Prelude/Broken.lean", "--write", "--report", "r.json"])
         prompts = [r.prompt_text for r in model.requests]
     assert code == 1, err  # `also` is not repaired
     assert path.read_text(encoding="utf-8") == prelude_file(FINE, REPAIRED, ALSO)
@@ -100,7 +86,7 @@ async def test_garbage_from_the_model_leaves_the_file_byte_identical(
         configure(project, real_lean, model.url, tiny_tokenizer_dir)
         (project / ".lean-copilot.toml").write_text(
             (project / ".lean-copilot.toml").read_text().replace("attempts = 1", "attempts = 3"))
-        code, out, err = await run_repair(["Prelude/Garbage.lean", "--write", "--report", "r.json"])
+        code, out, err = await run_cli("repair", ["Prelude/Garbage.lean", "--write", "--report", "r.json"])
     assert code == 1, err
     assert path.read_bytes() == original
     assert out == ""
@@ -118,7 +104,7 @@ async def test_an_import_error_is_reported_not_repaired(project: Path, real_lean
     async with FakeOpenAI({"scripts": [{"turns": ["", final("theorem x : Eq N.one N.one := Eq.refl")]}]},
                           tokenizer_dir=tiny_tokenizer_dir) as model:
         configure(project, real_lean, model.url, tiny_tokenizer_dir)
-        code, out, err = await run_repair(["Prelude/Imports.lean", "--write", "--report", "r.json"])
+        code, out, err = await run_cli("repair", ["Prelude/Imports.lean", "--write", "--report", "r.json"])
         assert model.requests == []  # nothing was searched
     assert code == 1, err
     assert path.read_text(encoding="utf-8") == original and out == ""
@@ -141,7 +127,9 @@ async def test_statement_errors_are_unrepairable_and_a_clean_file_is_left_alone(
     async with FakeOpenAI({"scripts": [{"turns": ["", final("theorem x : True := True.intro")]}]},
                           tokenizer_dir=tiny_tokenizer_dir) as model:
         configure(project, real_lean, model.url, tiny_tokenizer_dir)
-        code, out, err = await run_repair(["Prelude/Stmt.lean", "Prelude/Clean.lean", "--write", "--report", "r.json"])
+        code, out, err = await run_cli(
+            "repair", ["Prelude/Stmt.lean", "Prelude/Clean.lean", "--write", "--report", "r.json"]
+        )
         assert model.requests == []
     assert code == 1, err
     assert bad.read_text(encoding="utf-8") == bad_text and clean.read_text(encoding="utf-8") == clean_text
@@ -154,6 +142,6 @@ async def test_statement_errors_are_unrepairable_and_a_clean_file_is_left_alone(
     # The clean file alone: nothing to repair, exit 0.
     async with FakeOpenAI({"scripts": []}, tokenizer_dir=tiny_tokenizer_dir) as model:
         configure(project, real_lean, model.url, tiny_tokenizer_dir)
-        code, out, err = await run_repair(["Prelude/Clean.lean"])
+        code, out, err = await run_cli("repair", ["Prelude/Clean.lean"])
     assert code == 0 and out == "", err
     assert "0/0 declarations repaired" in err

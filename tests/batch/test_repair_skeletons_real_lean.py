@@ -6,18 +6,15 @@ outside the replaced proof is byte for byte the user's."""
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
 import pytest
 
-from lean_copilot_py.batch.command import prove
-from lean_copilot_py.cli import _build_parser
 from lean_copilot_py.testing.fake_openai import FakeOpenAI
+from tests.batch.conftest import isolated, run_cli
 from tests.batch.test_prove_real_lean import final
 from tests.batch.test_prove_skeletons_real_lean import HOLE, STATEMENT, _check_document, built, configure
-from tests.fakes.lake_project import trust_projects
 from tests.real_lean import RealLean
 
 pytestmark = [pytest.mark.real_lean, pytest.mark.timeout(240)]
@@ -43,19 +40,9 @@ REPAIR = {"match": r"theorem two \(a : N\) : And[^\n]*:= N\.z",
 
 @pytest.fixture
 def project(built: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
-    for name in [k for k in __import__("os").environ if k.startswith("LEAN_COPILOT_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.chdir(built)
-    trust_projects(tmp_path / "cfg", built)
+    isolated(built, monkeypatch, tmp_path)
     (built / "Prelude" / "Skeleton.lean").write_text(TEXT, encoding="utf-8")
     return built
-
-
-async def run_repair(argv: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = await prove(_build_parser().parse_args(["repair", *argv]), out, err)
-    return code, out.getvalue(), err.getvalue()
 
 
 async def test_a_repairs_skeleton_replaces_the_broken_proof_and_its_sorry_is_filled(
@@ -65,7 +52,9 @@ async def test_a_repairs_skeleton_replaces_the_broken_proof_and_its_sorry_is_fil
     scripts = [REPAIR, {"match": HOLE, "turns": [final(f"{HOLE.replace(chr(92), '')} := Eq.refl")]}]
     async with FakeOpenAI({"scripts": scripts}, tokenizer_dir=tiny_tokenizer_dir) as model:
         configure(project, real_lean, model.url, tiny_tokenizer_dir)
-        code, out, err = await run_repair(["Prelude/Skeleton.lean", "--skeletons", "--write", "--report", "r.json"])
+        code, out, err = await run_cli(
+            "repair", ["Prelude/Skeleton.lean", "--skeletons", "--write", "--report", "r.json"]
+        )
     assert code == 0, err
     written = path.read_text(encoding="utf-8")
     assert written == TEXT.replace(BROKEN, f"{STATEMENT} := And.intro Eq.refl Eq.refl")  # nothing else moved
@@ -89,7 +78,9 @@ async def test_an_unfilled_sorry_leaves_the_skeleton_in_place_of_the_broken_proo
     scripts = [REPAIR, {"match": HOLE, "turns": [final(f"{HOLE.replace(chr(92), '')} := Eq.symm")]}]  # refused
     async with FakeOpenAI({"scripts": scripts}, tokenizer_dir=tiny_tokenizer_dir) as model:
         configure(project, real_lean, model.url, tiny_tokenizer_dir)
-        code, _out, err = await run_repair(["Prelude/Skeleton.lean", "--skeletons", "--write", "--report", "r.json"])
+        code, _out, err = await run_cli(
+            "repair", ["Prelude/Skeleton.lean", "--skeletons", "--write", "--report", "r.json"]
+        )
     assert code == 1, err
     written = path.read_text(encoding="utf-8")
     assert written == TEXT.replace(BROKEN, f"{STATEMENT} := And.intro Eq.refl sorry")
@@ -103,7 +94,7 @@ async def test_without_the_flag_the_broken_proof_stays(project: Path, real_lean:
     path = project / "Prelude" / "Skeleton.lean"
     async with FakeOpenAI({"scripts": [REPAIR]}, tokenizer_dir=tiny_tokenizer_dir) as model:
         configure(project, real_lean, model.url, tiny_tokenizer_dir)
-        code, out, err = await run_repair(["Prelude/Skeleton.lean", "--write", "--report", "r.json"])
+        code, out, err = await run_cli("repair", ["Prelude/Skeleton.lean", "--write", "--report", "r.json"])
     assert code == 1, err
     assert path.read_text(encoding="utf-8") == TEXT and out == ""
     (top,) = json.loads((project / "r.json").read_text())["targets"]
