@@ -18,6 +18,7 @@ import signal
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -39,15 +40,21 @@ FULL_LARGE = LargeDocConfig("full")
 SMOKE_LARGE = LargeDocConfig("smoke", size_bytes=200_000, requests=50, exit_queue=4, exit_version_bytes=100_000)
 
 
-def big_document(size_bytes: int, tag: str = "t") -> str:
+def repeated_document(size_bytes: int, declaration: Callable[[int], str]) -> str:
+    """``declaration(0)``, ``declaration(1)``, … until the text holds ``size_bytes`` characters."""
     parts: list[str] = []
     total = n = 0
     while total < size_bytes:
-        part = f"theorem {tag}_{n} (a b : N) : Eq (N.add a b) (N.add a b) := by\n  sorry\n\n"
+        part = declaration(n)
         parts.append(part)
         total += len(part)
         n += 1
     return "".join(parts)
+
+
+def big_document(size_bytes: int, tag: str = "t") -> str:
+    return repeated_document(size_bytes,
+                             lambda n: f"theorem {tag}_{n} (a b : N) : Eq (N.add a b) (N.add a b) := by\n  sorry\n\n")
 
 
 def _stats(ms: list[float]) -> dict[str, Any]:

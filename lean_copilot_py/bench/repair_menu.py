@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .fakes import make_project
-from .large_document import _started, _stats
+from .large_document import _started, _stats, repeated_document
 
 ERROR = "type mismatch\n  N.add_comm b a\nhas type\n  Eq (N.add b a) (N.add a b) : Prop"
 TITLE = "Repair this proof with lean-copilot"
@@ -39,14 +39,8 @@ LINES_PER_DECL = 3
 
 
 def broken_document(size_bytes: int) -> str:
-    parts: list[str] = []
-    total = n = 0
-    while total < size_bytes:
-        part = f"theorem r_{n} (a b : N) : Eq (N.add a b) (N.add b a) :=\n  N.add_comm b a\n\n"
-        parts.append(part)
-        total += len(part)
-        n += 1
-    return "".join(parts)
+    return repeated_document(size_bytes, lambda n: f"theorem r_{n} (a b : N) : Eq (N.add a b) (N.add b a) :=\n"
+                                                   "  N.add_comm b a\n\n")
 
 
 def _diagnostic(decl: int) -> dict[str, Any]:
